@@ -1,0 +1,166 @@
+"""Writes of identity: applicant registration, API tokens. Each action is audited."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongban.core import audit
+from tongban.core.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
+from tongban.core.identifiers import random_code
+from tongban.core.validators import validate_mobile, validate_resident_id, validate_uscc
+
+from .models import Applicant, ApiToken
+from .selectors import token_digest
+
+User = get_user_model()
+
+
+@dataclass(frozen=True)
+class Registration:
+    kind: str  # "natural" | "legal"
+    name: str
+    mobile: str
+    password: str
+    id_number: str = ""
+    uscc: str = ""
+    legal_representative: str = ""
+
+
+def _field_error(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, details=[{"field": field, "message": message}])
+
+
+def _check(reg: Registration) -> tuple[str, str, str]:
+    """Validate a registration; return (name, identity number, mobile) normalized."""
+    name = reg.name.strip()
+    if not name or len(name) > 200:
+        raise _field_error("name", _("请填写姓名或单位名称（不超过200字）。"))
+    try:
+        mobile = validate_mobile(reg.mobile)
+    except ValidationError as exc:
+        raise _field_error("mobile", exc.messages[0]) from None
+    try:
+        if reg.kind == Applicant.Kind.NATURAL:
+            number = validate_resident_id(reg.id_number)
+        elif reg.kind == Applicant.Kind.LEGAL:
+            number = validate_uscc(reg.uscc)
+            if not reg.legal_representative.strip():
+                raise _field_error("legal_representative", _("请填写法定代表人姓名。"))
+        else:
+            raise _field_error("kind", _("主体类型只能是自然人（natural）或法人（legal）。"))
+    except ValidationError as exc:
+        field = "id_number" if reg.kind == Applicant.Kind.NATURAL else "uscc"
+        raise _field_error(field, exc.messages[0]) from None
+    try:
+        validate_password(reg.password, User(username=name, display_name=name))
+    except ValidationError as exc:
+        raise InvalidInput(
+            exc.messages[0], details=[{"field": "password", "message": m} for m in exc.messages]
+        ) from None
+    return name, number, mobile
+
+
+@transaction.atomic
+def register_applicant(reg: Registration, *, request=None) -> User:
+    """Register an applicant account (自然人 or 法人) and its applicant record."""
+    name, number, mobile = _check(reg)
+    natural = reg.kind == Applicant.Kind.NATURAL
+    existing = Applicant.objects.filter(
+        **({"kind": "natural", "id_number": number} if natural else {"kind": "legal", "uscc": number})
+    ).first()
+    if existing is not None and existing.user_id is not None:
+        raise Conflict(
+            _("该身份证号码已注册，请直接登录。") if natural else _("该统一社会信用代码已注册，请直接登录。"),
+            code="already_registered",
+        )
+    user = User(
+        username=f"u{random_code(10).lower()}",
+        kind=User.Kind.APPLICANT,
+        display_name=name,
+        mobile=mobile,
+    )
+    user.set_password(reg.password)
+    user.save()
+    applicant = existing or Applicant(kind=reg.kind)
+    applicant.user = user
+    applicant.name = name
+    applicant.mobile = mobile
+    if natural:
+        applicant.id_number = number
+    else:
+        applicant.uscc = number
+        applicant.legal_representative = reg.legal_representative.strip()
+    try:
+        with transaction.atomic():
+            applicant.save()
+    except IntegrityError:
+        raise Conflict(_("该主体已注册，请直接登录。"), code="already_registered") from None
+    audit.record(
+        "accounts.register",
+        actor=user,
+        target=applicant,
+        request=request,
+        data={"kind": reg.kind, "id_number" if natural else "uscc": number, "mobile": mobile},
+    )
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+    record: ApiToken
+
+
+def issue_token(request, username: str, password: str, *, label: str = "api") -> IssuedToken:
+    """Check credentials (through django-axes, which counts failures and locks out) and issue a
+    bearer token. Only the token's digest is stored."""
+    user = authenticate(request, username=username, password=password)
+    if getattr(request, "axes_locked_out", False):
+        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        raise RateLimited(
+            _("登录失败次数过多，账户已暂时锁定，请 %(m)d 分钟后再试。") % {"m": minutes},
+            code="locked_out",
+            retry_after=int(settings.AXES_COOLOFF_TIME.total_seconds()),
+        )
+    if user is None:
+        raise NotAuthenticated(_("账号或密码错误。"), code="invalid_credentials")
+    token = secrets.token_urlsafe(32)
+    ttl = settings.API_TOKEN_TTL
+    record = ApiToken.objects.create(
+        user=user, digest=token_digest(token), label=label[:100], expires_at=timezone.now() + ttl
+    )
+    audit.record(
+        "auth.login", actor=user, target=user, request=request, data={"channel": "api"}
+    )
+    return IssuedToken(token=token, expires_in=int(ttl.total_seconds()), record=record)
+
+
+def revoke_token(token: str, *, request=None) -> bool:
+    updated = ApiToken.objects.filter(digest=token_digest(token), revoked_at__isnull=True)
+    record = updated.select_related("user").first()
+    if record is None:
+        return False
+    record.revoked_at = timezone.now()
+    record.save(update_fields=["revoked_at"])
+    audit.record("auth.token_revoked", actor=record.user, target=record.user, request=request)
+    return True
+
+
+def revoke_all_tokens(user, *, request=None) -> int:
+    count = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    audit.record(
+        "auth.tokens_revoked", actor=user, target=user, request=request, data={"count": count}
+    )
+    return count

@@ -1,0 +1,25 @@
+"""The HTTP API at /api/v1/: assembles the router each app defines in its own ``api.py``."""
+
+from ninja import NinjaAPI
+
+from . import errors
+
+api = NinjaAPI(
+    title="Tongban API",
+    version="1.0.0",
+    description=(
+        "通办一体化政务服务平台接口。Authenticate with `POST /api/v1/auth/token`, then send "
+        "`Authorization: Bearer <token>`. Errors: `{code, message, details}`. Lists: "
+        "`{items, count}` with `limit` and `offset`. Creating POSTs accept `Idempotency-Key`."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+errors.install(api)
+
+from tongban.accounts.api import router as accounts_router  # noqa: E402
+from tongban.org.api import router as org_router  # noqa: E402
+
+api.add_router("/", accounts_router)
+api.add_router("/", org_router)
