@@ -5,13 +5,17 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from tests.factories import World, build_world
+from tests.factories import PASSWORD, World, build_world
 
 
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_cache(settings):
     # Argon2 is the production hasher (tests/accounts check it); MD5 keeps the suite fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The test client and live server speak plain HTTP.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
     cache.clear()
     yield
     cache.clear()
@@ -28,7 +32,7 @@ def api_client(client):
     return client
 
 
-def bearer(client, username: str, password: str = "Tongban#2026") -> dict[str, str]:
+def bearer(client, username: str, password: str = PASSWORD) -> dict[str, str]:
     response = client.post(
         "/api/v1/auth/token",
         {"username": username, "password": password},

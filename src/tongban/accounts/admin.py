@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.org.models import StaffAssignment
 
-from .models import Applicant, ApiToken, User
+from .models import ApiToken, Applicant, User
 
 
 class AssignmentInline(admin.TabularInline):

@@ -1,12 +1,11 @@
 """Accounts API: tokens, the current user, applicant registration."""
 
-from __future__ import annotations
 
 from typing import Literal
 
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.decorators import decorate_view
 
 from tongban.api.auth import STAFF_OR_APPLICANT
@@ -22,13 +21,18 @@ router = Router(tags=["auth"])
 
 
 class TokenIn(Schema):
-    username: str = Field(..., min_length=1, max_length=150, description="用户名、身份证号码、统一社会信用代码或手机号")
+    username: str = Field(
+        ...,
+        min_length=1,
+        max_length=150,
+        description="用户名、身份证号码、统一社会信用代码或手机号",
+    )
     password: str = Field(..., min_length=1, max_length=128)
 
 
 class TokenOut(Schema):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105
     expires_in: int = Field(..., description="seconds")
 
 
@@ -144,7 +148,7 @@ def register(request, payload: RegisterIn):
     an hour from one address."""
     if is_ratelimited(request, group="register", key="ip", rate=REGISTER_RATE, increment=True):
         raise RateLimited(_("注册请求过于频繁，请稍后再试。"), retry_after=3600)
-    user = services.register_applicant(
-        services.Registration(**payload.dict()), request=request
+    user = services.register_applicant(services.Registration(**payload.dict()), request=request)
+    return Status(
+        201, RegisterOut(username=user.username, applicant=_applicant_out(user.applicant))
     )
-    return 201, RegisterOut(username=user.username, applicant=_applicant_out(user.applicant))

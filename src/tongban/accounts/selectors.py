@@ -6,7 +6,7 @@ import hashlib
 
 from django.utils import timezone
 
-from .models import Applicant, ApiToken
+from .models import ApiToken, Applicant
 
 
 def token_digest(token: str) -> str:

@@ -18,7 +18,7 @@ from tongban.core.errors import Conflict, InvalidInput, NotAuthenticated, RateLi
 from tongban.core.identifiers import random_code
 from tongban.core.validators import validate_mobile, validate_resident_id, validate_uscc
 
-from .models import Applicant, ApiToken
+from .models import ApiToken, Applicant
 from .selectors import token_digest
 
 User = get_user_model()
@@ -75,11 +75,17 @@ def register_applicant(reg: Registration, *, request=None) -> User:
     name, number, mobile = _check(reg)
     natural = reg.kind == Applicant.Kind.NATURAL
     existing = Applicant.objects.filter(
-        **({"kind": "natural", "id_number": number} if natural else {"kind": "legal", "uscc": number})
+        **(
+            {"kind": "natural", "id_number": number}
+            if natural
+            else {"kind": "legal", "uscc": number}
+        )
     ).first()
     if existing is not None and existing.user_id is not None:
         raise Conflict(
-            _("该身份证号码已注册，请直接登录。") if natural else _("该统一社会信用代码已注册，请直接登录。"),
+            _("该身份证号码已注册，请直接登录。")
+            if natural
+            else _("该统一社会信用代码已注册，请直接登录。"),
             code="already_registered",
         )
     user = User(
@@ -126,12 +132,8 @@ def issue_token(request, username: str, password: str, *, label: str = "api") ->
     bearer token. Only the token's digest is stored."""
     user = authenticate(request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
-        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-        raise RateLimited(
-            _("登录失败次数过多，账户已暂时锁定，请 %(m)d 分钟后再试。") % {"m": minutes},
-            code="locked_out",
-            retry_after=int(settings.AXES_COOLOFF_TIME.total_seconds()),
-        )
+        # django-axes' middleware answers with tongban.accounts.lockout (429) on the way out.
+        raise RateLimited(_("登录失败次数过多，账户已暂时锁定。"), code="locked_out")
     if user is None:
         raise NotAuthenticated(_("账号或密码错误。"), code="invalid_credentials")
     token = secrets.token_urlsafe(32)
@@ -139,9 +141,7 @@ def issue_token(request, username: str, password: str, *, label: str = "api") ->
     record = ApiToken.objects.create(
         user=user, digest=token_digest(token), label=label[:100], expires_at=timezone.now() + ttl
     )
-    audit.record(
-        "auth.login", actor=user, target=user, request=request, data={"channel": "api"}
-    )
+    audit.record("auth.login", actor=user, target=user, request=request, data={"channel": "api"})
     return IssuedToken(token=token, expires_in=int(ttl.total_seconds()), record=record)
 
 

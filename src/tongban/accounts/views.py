@@ -34,9 +34,13 @@ def register(request):
                     request=request,
                 )
             except DomainError as exc:
-                field = (exc.details or [{}])[0].get("field") if isinstance(exc.details, list) else None
+                field = (
+                    (exc.details or [{}])[0].get("field") if isinstance(exc.details, list) else None
+                )
                 form.add_error(field if field in form.fields else None, exc.message)
             else:
                 login(request, user, backend="tongban.accounts.backends.IdentifierBackend")
                 return redirect("web:workbench")
-    return render(request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200
+    )

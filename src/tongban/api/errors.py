@@ -39,7 +39,11 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def validation_error(request, exc: NinjaValidationError):
         details = [
-            {"field": _field_path(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+            {
+                "field": _field_path(e.get("loc", ())),
+                "message": e.get("msg", ""),
+                "type": e.get("type"),
+            }
             for e in exc.errors
         ]
         return _reply(api, request, 422, "invalid", _("请求内容有误，请按提示修改。"), details)
@@ -72,8 +76,16 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
-        codes = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 409: "conflict", 422: "invalid", 429: "rate_limited"}
+        codes = {
+            400: "bad_request",
+            401: "not_authenticated",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+            422: "invalid",
+            429: "rate_limited",
+        }
         return _reply(api, request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
 
     @api.exception_handler(Exception)

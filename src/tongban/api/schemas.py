@@ -9,9 +9,16 @@ class ErrorOut(Schema):
     details: object | None = None
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-          422: ErrorOut, 429: ErrorOut}
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+}
 
 
 def errors(*statuses: int) -> dict:
-    return {s: ErrorOut for s in statuses}
+    return dict.fromkeys(statuses, ErrorOut)

@@ -53,6 +53,9 @@ class AuditChainHead(models.Model):
         verbose_name = _("审计链头")
         verbose_name_plural = _("审计链头")
 
+    def __str__(self) -> str:
+        return f"#{self.seq}"
+
 
 class CalendarYear(models.Model):
     """A year whose holiday schedule the calendar knows (法定节假日安排).
@@ -124,3 +127,6 @@ class IdempotencyRecord(models.Model):
                 fields=["principal", "method", "path", "key"], name="idempotency_unique_key"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.key}"

@@ -1,7 +1,5 @@
 """Organization API: regions, service centers (with windows and hours), departments."""
 
-from __future__ import annotations
-
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -11,7 +9,7 @@ from tongban.api.schemas import errors
 
 from . import selectors, services
 from .hours import describe
-from .models import Department, Region, ServiceCenter
+from .models import Department, Region, ServiceCenter, Window
 
 router = Router(tags=["org"])
 
@@ -88,11 +86,27 @@ class WindowOut(Schema):
     name: str
     department: str | None
 
+    @staticmethod
+    def resolve_kind_label(obj: Window) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_department(obj: Window) -> str | None:
+        return obj.department.name if obj.department_id else None
+
 
 class CenterDetailOut(CenterOut):
     opening_hours: dict[str, list[list[str]]]
     opening_hours_text: list[str]
     windows: list[WindowOut]
+
+    @staticmethod
+    def resolve_opening_hours_text(obj: ServiceCenter) -> list[str]:
+        return describe(obj.opening_hours)
+
+    @staticmethod
+    def resolve_windows(obj: ServiceCenter) -> list[Window]:
+        return obj.active_windows
 
 
 class CenterFilter(Schema):
@@ -105,35 +119,24 @@ class CenterFilter(Schema):
 @router.get("/centers", response=list[CenterOut], auth=PUBLIC)
 @paginate(LimitOffsetPagination)
 def list_centers(request, filters: Query[CenterFilter]):
-    """Service centers: city (市级), town/street (镇街级) and village/community points (村（社区）级)."""
+    """Service centers: city (市级), town/street (镇街级), village/community points (村级)."""
     return selectors.centers(
         level=filters.level, region=filters.region, q=filters.q, self_service=filters.self_service
     )
 
 
-def _center_detail(center: ServiceCenter) -> CenterDetailOut:
-    windows = list(selectors.windows_of(center))
-    return CenterDetailOut(
-        **CenterOut.from_orm(center).dict(exclude={"window_count"}),
-        window_count=len(windows),
-        opening_hours=center.opening_hours,
-        opening_hours_text=describe(center.opening_hours),
-        windows=[
-            WindowOut(
-                number=w.number,
-                kind=w.kind,
-                kind_label=str(w.get_kind_display()),
-                name=w.name,
-                department=w.department.name if w.department_id else None,
-            )
-            for w in windows
-        ],
+def _center_detail(code: str) -> ServiceCenter:
+    center = get_object_or_404(
+        ServiceCenter.objects.select_related("region"), code=code, active=True
     )
+    center.active_windows = list(selectors.windows_of(center))
+    center.window_count = len(center.active_windows)
+    return center
 
 
 @router.get("/centers/{code}", response={200: CenterDetailOut, **errors(404)}, auth=PUBLIC)
 def get_center(request, code: str):
-    return _center_detail(get_object_or_404(ServiceCenter.objects.select_related("region"), code=code, active=True))
+    return _center_detail(code)
 
 
 class OpeningHoursIn(Schema):
@@ -149,9 +152,11 @@ class OpeningHoursIn(Schema):
 )
 def put_opening_hours(request, code: str, payload: OpeningHoursIn):
     """Change a center's opening hours (center administrators of that center only)."""
-    center = get_object_or_404(ServiceCenter.objects.select_related("region"), code=code, active=True)
+    center = get_object_or_404(
+        ServiceCenter.objects.select_related("region"), code=code, active=True
+    )
     services.set_opening_hours(center, payload.opening_hours, by=request.user, request=request)
-    return _center_detail(center)
+    return _center_detail(code)
 
 
 class DepartmentOut(Schema):

@@ -61,19 +61,15 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        self.path = (self.parent.path if self.parent_id else "") + f"{self.code}/"
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         if self.parent_id and self.parent_id == self.pk:
             raise ValidationError({"parent": _("上级区划不能是自身。")})
         if self.functional_area_id and self.functional_area.level != self.Level.FUNCTIONAL_AREA:
             raise ValidationError({"functional_area": _("所属功能区必须是功能区层级的区划。")})
-
-    def save(self, *args, **kwargs) -> None:
-        self.path = (self.parent.path if self.parent_id else "") + f"{self.code}/"
-        super().save(*args, **kwargs)
-
-    @property
-    def is_grassroots(self) -> bool:
-        return self.level in (self.Level.VILLAGE, self.Level.COMMUNITY)
 
 
 WEEKDAYS = ("1", "2", "3", "4", "5", "6", "7")
@@ -94,7 +90,7 @@ def validate_opening_hours(value) -> None:
                 or len(period) != 2
                 or not all(isinstance(t, str) and _HHMM.match(t) for t in period)
             ):
-                raise ValidationError(_("办公时段须写作 [\"09:00\", \"12:00\"]。"))
+                raise ValidationError(_('办公时段须写作 ["09:00", "12:00"]。'))
             opens, closes = period
             if opens >= closes or opens < last_close:
                 raise ValidationError(_("办公时段须先开后关，且按时间顺序互不重叠。"))
