@@ -86,7 +86,9 @@ def idempotent(view):
                     record.delete()
                 return response
         if record is None or record.status_code is None:
-            return _error(409, "idempotency_in_progress", _("相同幂等键的请求正在处理，请稍后重试。"))
+            return _error(
+                409, "idempotency_in_progress", _("相同幂等键的请求正在处理，请稍后重试。")
+            )
         if record.request_hash != body_hash:
             return _error(
                 422,
@@ -96,4 +98,3 @@ def idempotent(view):
         return _replay(record)
 
     return wrapper
-

@@ -36,7 +36,8 @@ PROVINCE_PREFIXES = frozenset(
         "71", "81", "82", "83",
     }
 )  # fmt: skip
-_RESIDENT_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: ``\d`` would also accept full-width and other Unicode digits.
+_RESIDENT_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 EARLIEST_BIRTH = date(1880, 1, 1)
 
 
@@ -58,8 +59,10 @@ def validate_resident_id(value: str) -> str:
         raise ValidationError(
             _("身份证号码前17位必须是数字，最后一位是数字或X。"), code="characters"
         )
+    # Only the province prefix is checked: county codes change over time, and residence permits
+    # of Hong Kong, Macao and Taiwan residents use the whole-region codes 810000/820000/830000.
     address = number[:6]
-    if address[:2] not in PROVINCE_PREFIXES or address[2:] == "0000":
+    if address[:2] not in PROVINCE_PREFIXES:
         raise ValidationError(
             _("身份证号码的地址码“%(code)s”不是有效的行政区划代码。") % {"code": address},
             code="region",
@@ -95,7 +98,9 @@ def resident_id_is_male(number: str) -> bool:
 # --- Unified social credit code (GB 32100-2015) -------------------------------------------------
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 USCC_VALUES = {c: i for i, c in enumerate(USCC_CHARSET)}
-USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28
+USCC_WEIGHTS = tuple(
+    pow(3, i, 31) for i in range(17)
+)  # 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28
 
 
 def uscc_check_char(first17: str) -> str:
@@ -128,12 +133,17 @@ def validate_uscc(value: str) -> str:
     return code
 
 
-# --- Mobile numbers --------------------------------------------------------------------------------
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# --- Mobile numbers ----------------------------------------------------------------------------
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def validate_mobile(value: str) -> str:
-    number = (value or "").strip().replace(" ", "").replace("-", "")
+    """Check a mainland mobile number (spaces, hyphens, +86 allowed); return its 11 digits."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(_("手机号码必须是文本。"), code="invalid_type")
+    number = value.strip().replace(" ", "").replace("-", "")
     if number.startswith("+86"):
         number = number[3:]
     if not _MOBILE.match(number):
