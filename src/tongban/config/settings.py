@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tongban.core",
     "tongban.org",
     "tongban.accounts",
+    "tongban.catalog",
     "tongban.web",
 ]
 
