@@ -557,3 +557,44 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class ImportJob(models.Model):
+    """An import of catalog rows from XLSX or CSV (exchange.py). Every row is checked first;
+    nothing is written when any row is wrong. ``processed_rows`` lets the page show progress."""
+
+    class Kind(models.TextChoices):
+        ITEMS = "items", _("事项（含材料、环节）")
+        POWERS = "powers", _("行政权力及调整台账")
+        SUPERVISION = "supervision", _("监管事项")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("等待处理")
+        CHECKING = "checking", _("校验中")
+        IMPORTING = "importing", _("导入中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("有错误，未导入")
+
+    kind = models.CharField(_("导入内容"), max_length=12, choices=Kind.choices)
+    file = models.FileField(_("文件"), upload_to="catalog/imports/")
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
