@@ -56,34 +56,91 @@ def assign(user, role: Role, **scope) -> StaffAssignment:
 def build_world() -> World:
     R = Region.objects.create
     city = R(code="441900", name="东莞市", level="city")
-    fa = R(code="DG-FA-SSH", name="松山湖功能区", level="functional_area", parent=city, official_code=False)
+    fa = R(
+        code="DG-FA-SSH",
+        name="松山湖功能区",
+        level="functional_area",
+        parent=city,
+        official_code=False,
+    )
     street = R(code="441900003", name="东城街道", level="street", parent=city)
     town = R(code="441900113", name="大朗镇", level="town", parent=city, functional_area=fa)
     other = R(code="441900121", name="虎门镇", level="town", parent=city)
-    village = R(code="441900113201", name="水口村", level="village", parent=town, official_code=False)
+    village = R(
+        code="441900113201", name="水口村", level="village", parent=town, official_code=False
+    )
 
     C = ServiceCenter.objects.create
-    city_center = C(code="SC441900", name="东莞市民服务中心", level="city", region=city,
-                    address="南城街道鸿福路", opening_hours=STANDARD_HOURS, has_self_service_area=True)
-    town_center = C(code="SC441900113", name="大朗镇政务服务中心", level="town", region=town,
-                    opening_hours=STANDARD_HOURS)
-    other_center = C(code="SC441900121", name="虎门镇政务服务中心", level="town", region=other,
-                     opening_hours=STANDARD_HOURS)
-    village_point = C(code="SC441900113201", name="水口村党群服务中心", level="village",
-                      region=village, opening_hours=VILLAGE_HOURS)
+    city_center = C(
+        code="SC441900",
+        name="东莞市民服务中心",
+        level="city",
+        region=city,
+        address="南城街道鸿福路",
+        opening_hours=STANDARD_HOURS,
+        has_self_service_area=True,
+    )
+    town_center = C(
+        code="SC441900113",
+        name="大朗镇政务服务中心",
+        level="town",
+        region=town,
+        opening_hours=STANDARD_HOURS,
+    )
+    other_center = C(
+        code="SC441900121",
+        name="虎门镇政务服务中心",
+        level="town",
+        region=other,
+        opening_hours=STANDARD_HOURS,
+    )
+    village_point = C(
+        code="SC441900113201",
+        name="水口村党群服务中心",
+        level="village",
+        region=village,
+        opening_hours=VILLAGE_HOURS,
+    )
 
     D = Department.objects.create
-    market = D(code="D-SCJG", name="东莞市市场监督管理局", short_name="市场监管局", level="city", region=city)
+    market = D(
+        code="D-SCJG",
+        name="东莞市市场监督管理局",
+        short_name="市场监管局",
+        level="city",
+        region=city,
+    )
     health = D(code="D-WJ", name="东莞市卫生健康局", short_name="卫健局", level="city", region=city)
-    town_dept = D(code="D-113-GGFW", name="大朗镇公共服务办公室", short_name="公共服务办", level="town", region=town)
+    town_dept = D(
+        code="D-113-GGFW",
+        name="大朗镇公共服务办公室",
+        short_name="公共服务办",
+        level="town",
+        region=town,
+    )
 
-    Window.objects.create(center=city_center, number="1", kind="comprehensive", name="综合受理1号窗")
+    Window.objects.create(
+        center=city_center, number="1", kind="comprehensive", name="综合受理1号窗"
+    )
     Window.objects.create(center=city_center, number="20", kind="department", department=market)
     Window.objects.create(center=town_center, number="1", kind="comprehensive")
     Window.objects.create(center=village_point, number="1", kind="comprehensive")
 
-    world = World(city, street, town, other, fa, village, city_center, town_center, other_center,
-                  village_point, market, health, town_dept)
+    world = World(
+        city,
+        street,
+        town,
+        other,
+        fa,
+        village,
+        city_center,
+        town_center,
+        other_center,
+        village_point,
+        market,
+        health,
+        town_dept,
+    )
     u = world.users
     u["city_clerk"] = make_user("city_clerk")
     assign(u["city_clerk"], Role.WINDOW_CLERK, center=city_center)
@@ -108,9 +165,16 @@ def build_world() -> World:
     u["auditor"] = make_user("auditor")
     assign(u["auditor"], Role.AUDITOR, region=city)
     u["citizen"] = make_user("citizen", kind="applicant", display_name="张三", mobile="13800138000")
-    Applicant.objects.create(kind="natural", user=u["citizen"], name="张三",
-                             id_number=RESIDENT_ID, mobile="13800138000")
+    Applicant.objects.create(
+        kind="natural", user=u["citizen"], name="张三", id_number=RESIDENT_ID, mobile="13800138000"
+    )
     u["enterprise"] = make_user("enterprise", kind="applicant", display_name="示例科技有限公司")
-    Applicant.objects.create(kind="legal", user=u["enterprise"], name="示例科技有限公司",
-                             uscc=USCC, legal_representative="李四", mobile="13900139000")
+    Applicant.objects.create(
+        kind="legal",
+        user=u["enterprise"],
+        name="示例科技有限公司",
+        uscc=USCC,
+        legal_representative="李四",
+        mobile="13900139000",
+    )
     return world

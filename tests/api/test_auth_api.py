@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tests.conftest import bearer
 from tests.factories import PASSWORD, RESIDENT_ID, RESIDENT_ID_2, USCC
-from tongban.accounts.models import Applicant, ApiToken
+from tongban.accounts.models import ApiToken, Applicant
 from tongban.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db

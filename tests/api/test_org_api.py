@@ -140,3 +140,9 @@ def test_invalid_hours_are_422_and_nothing_changes(client, world, hours):
     assert response.status_code == 422
     assert response.json()["message"]
     assert ServiceCenter.objects.get(code="SC441900").opening_hours == STANDARD_HOURS
+
+
+def test_huge_offset_is_422_not_500(client, world):
+    response = client.get("/api/v1/centers?offset=99999999999999999999999")
+    assert response.status_code == 422
+    assert client.get("/api/v1/regions?offset=10000000").json()["items"] == []

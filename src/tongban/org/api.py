@@ -2,9 +2,10 @@
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from tongban.api.auth import PUBLIC, STAFF_OR_APPLICANT
+from tongban.api.pagination import Paginated
 from tongban.api.schemas import errors
 
 from . import selectors, services
@@ -43,7 +44,7 @@ class RegionFilter(Schema):
 
 
 @router.get("/regions", response=list[RegionOut], auth=PUBLIC)
-@paginate(LimitOffsetPagination)
+@paginate(Paginated)
 def list_regions(request, filters: Query[RegionFilter]):
     """Administrative divisions (city, streets, towns, functional areas, villages, communities)."""
     return selectors.regions(level=filters.level, parent=filters.parent, q=filters.q)
@@ -117,7 +118,7 @@ class CenterFilter(Schema):
 
 
 @router.get("/centers", response=list[CenterOut], auth=PUBLIC)
-@paginate(LimitOffsetPagination)
+@paginate(Paginated)
 def list_centers(request, filters: Query[CenterFilter]):
     """Service centers: city (市级), town/street (镇街级), village/community points (村级)."""
     return selectors.centers(
@@ -178,6 +179,6 @@ class DepartmentFilter(Schema):
 
 
 @router.get("/departments", response=list[DepartmentOut], auth=PUBLIC)
-@paginate(LimitOffsetPagination)
+@paginate(Paginated)
 def list_departments(request, filters: Query[DepartmentFilter]):
     return selectors.departments(level=filters.level, region=filters.region, q=filters.q)

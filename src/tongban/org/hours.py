@@ -44,7 +44,7 @@ def describe(hours: dict) -> list[str]:
                 if i == j
                 else _("%(a)s至%(b)s") % {"a": DAY_NAMES[days[i]], "b": DAY_NAMES[days[j]]}
             )
-            times = "、".join(f"{a}–{b}" for a, b in periods)
+            times = _("、").join(f"{a}–{b}" for a, b in periods)
             lines.append(f"{span} {times}")
         i = j + 1
     return lines

@@ -76,12 +76,8 @@ ROLE_RULES: dict[Role, RoleRule] = {
         False,
         _("受理各渠道申请、核验材料、一次性告知、叫号、发放结果"),
     ),
-    Role.REVIEWER: RoleRule(
-        _("审核人员"), frozenset({D}), False, _("在后台审核已受理的办件")
-    ),
-    Role.APPROVER: RoleRule(
-        _("审批人员"), frozenset({D}), False, _("作出审批决定、批准延期")
-    ),
+    Role.REVIEWER: RoleRule(_("审核人员"), frozenset({D}), False, _("在后台审核已受理的办件")),
+    Role.APPROVER: RoleRule(_("审批人员"), frozenset({D}), False, _("作出审批决定、批准延期")),
     Role.CENTER_ADMIN: RoleRule(
         _("中心管理员"),
         frozenset({C, R}),

@@ -7,7 +7,9 @@ from django.db.models import Count, Q, QuerySet
 from .models import Department, Region, ServiceCenter, Window
 
 
-def regions(*, level: str | None = None, parent: str | None = None, q: str = "") -> QuerySet[Region]:
+def regions(
+    *, level: str | None = None, parent: str | None = None, q: str = ""
+) -> QuerySet[Region]:
     qs = Region.objects.select_related("parent", "functional_area")
     if level:
         qs = qs.filter(level=level)
@@ -42,7 +44,9 @@ def centers(
         root = Region.objects.filter(code=region).only("path").first()
         qs = qs.filter(region__path__startswith=root.path) if root else qs.none()
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(address__icontains=q) | Q(region__name__icontains=q))
+        qs = qs.filter(
+            Q(name__icontains=q) | Q(address__icontains=q) | Q(region__name__icontains=q)
+        )
     if self_service is not None:
         qs = qs.filter(has_self_service_area=self_service)
     return qs.order_by("level", "code")
@@ -56,7 +60,9 @@ def windows_of(center: ServiceCenter) -> QuerySet[Window]:
     return center.windows.filter(active=True).select_related("department").order_by("number")
 
 
-def departments(*, level: str | None = None, region: str | None = None, q: str = "") -> QuerySet[Department]:
+def departments(
+    *, level: str | None = None, region: str | None = None, q: str = ""
+) -> QuerySet[Department]:
     qs = Department.objects.select_related("region")
     if level:
         qs = qs.filter(level=level)

@@ -36,7 +36,11 @@ def assign_role(
     except ValidationError as exc:
         raise InvalidInput(exc.messages[0]) from None
     assignment, _created = StaffAssignment.objects.get_or_create(
-        user=user, role=role.value, region=region, center=center, department=department,
+        user=user,
+        role=role.value,
+        region=region,
+        center=center,
+        department=department,
         defaults={"active": True},
     )
     audit.record(
@@ -59,7 +63,9 @@ def set_opening_hours(center: ServiceCenter, hours: dict, *, by, request=None) -
     try:
         validate_opening_hours(hours)
     except ValidationError as exc:
-        raise InvalidInput(exc.messages[0], details=[{"field": "opening_hours", "message": exc.messages[0]}]) from None
+        raise InvalidInput(
+            exc.messages[0], details=[{"field": "opening_hours", "message": exc.messages[0]}]
+        ) from None
     before = center.opening_hours
     center.opening_hours = hours
     center.save(update_fields=["opening_hours"])

@@ -25,7 +25,7 @@ STAFF = frozenset(r for r in Role if r.is_staff)
 
 NAV: tuple[NavEntry, ...] = (
     NavEntry("home", _("首页"), "web:landing", None),
-    NavEntry("centers", _("服务大厅"), "org:center_list", None),
+    NavEntry("centers", _("服务网点"), "org:center_list", None),
     NavEntry("workbench", _("我的工作台"), "web:workbench", frozenset(Role)),
     NavEntry("my_scope", _("我的数据范围"), "web:my_scope", STAFF),
     NavEntry("admin", _("管理后台"), "admin:index", frozenset({Role.CATALOG_ADMIN}), True),
@@ -41,15 +41,18 @@ class NavItem:
 
 
 def navigation_for(request, roles: list[Role]) -> list[NavItem]:
+    """The entries this user may see; the one whose URL is the longest prefix of the current
+    path is active (so /workbench/scope/ marks "my data scope", not also "my workbench")."""
     held = set(roles)
     path = request.path
-    items = []
+    user = getattr(request, "user", None)
+    visible = []
     for entry in NAV:
         if entry.roles is not None and not (held & entry.roles):
             continue
-        if entry.staff_only and not getattr(request.user, "is_staff", False):
+        if entry.staff_only and not getattr(user, "is_staff", False):
             continue
-        url = reverse(entry.url_name)
-        active = path == url if url == "/" else path.startswith(url)
-        items.append(NavItem(entry.key, str(entry.label), url, active))
-    return items
+        visible.append((entry, reverse(entry.url_name)))
+    matches = [url for _, url in visible if (path == url if url == "/" else path.startswith(url))]
+    current = max(matches, key=len, default=None)
+    return [NavItem(e.key, str(e.label), url, url == current) for e, url in visible]

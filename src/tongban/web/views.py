@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tongban.org import selectors as org_selectors
+from tongban.org.models import ServiceCenter
 from tongban.org.scopes import roles_of
 
 from . import homes
 from .middleware import ELDER_COOKIE
 
+logger = logging.getLogger(__name__)
+
 
 def landing(request):
+    counts = org_selectors.counts_by_level()
+    network = [
+        {"level": value, "label": label, "count": counts.get(value, 0)}
+        for value, label in ServiceCenter.Level.choices
+    ]
     return render(
         request,
         "web/landing.html",
-        {"center_counts": org_selectors.counts_by_level(), "towns": org_selectors.town_regions()},
+        {
+            "network": network,
+            "network_total": sum(counts.values()),
+            "towns": org_selectors.town_regions(),
+        },
     )
 
 
@@ -49,7 +66,7 @@ def toggle_elder_mode(request):
         target = "/"
     response = HttpResponseRedirect(target)
     if request.COOKIES.get(ELDER_COOKIE) == "1":
-        response.delete_cookie(ELDER_COOKIE)
+        response.delete_cookie(ELDER_COOKIE, samesite="Lax")
     else:
         response.set_cookie(ELDER_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax")
     return response
@@ -70,6 +87,15 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
-    return render(request, "web/error.html", {"status": 500}, status=500)
-
-
+    """The 500 page must render even when the database is what failed: the shell's context
+    processor copes with that, and a last-resort plain page covers a failing template."""
+    try:
+        html = render_to_string("web/error.html", {"status": 500}, request=request)
+    except Exception:  # the error page itself must not fail
+        logger.exception("the 500 page could not be rendered")
+        message = _("服务暂时不可用，请稍后再试。")
+        html = (
+            f'<!doctype html><html lang="{get_language() or "zh-hans"}"><meta charset="utf-8">'
+            f"<title>500</title><h1>{message}</h1></html>"
+        )
+    return HttpResponse(html, status=500)
