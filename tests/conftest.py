@@ -21,6 +21,28 @@ def _fast_hashing_and_clean_cache(settings):
     cache.clear()
 
 
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+@pytest.fixture(autouse=True)
+def _calendar_table_present(request):
+    """The working-day table is seeded by a data migration; a transactional test (the browser
+    tests) flushes every table when it ends. Put the seed back before the next database test."""
+    if not (
+        DB_FIXTURES & set(request.fixturenames) or request.node.get_closest_marker("django_db")
+    ):
+        return
+    request.getfixturevalue("django_db_setup")
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock():
+        from django.core.management import call_command
+
+        from tongban.core.models import CalendarYear
+
+        if not CalendarYear.objects.exists():
+            call_command("import_holidays", "--from-package", verbosity=0)
+
+
 @pytest.fixture
 def world(db) -> World:
     return build_world()
