@@ -313,3 +313,16 @@ def test_command_rejects_unknown_profile():
         call_command("seed_demo", profile="shenzhen")
     with pytest.raises(CommandError):
         call_command("seed_demo")
+
+
+def test_catalog_admin_can_use_the_django_admin(client, seeded):
+    from django.test import RequestFactory
+
+    user = get_user_model().objects.get(username="catalog_admin")
+    assert user.has_perm("org.change_servicecenter")
+    assert user.has_perm("core.change_calendarday")
+    assert not user.has_perm("accounts.change_user")
+    request = RequestFactory().post("/accounts/login/")
+    assert client.login(request=request, username="catalog_admin", password=demo.DEMO_PASSWORD)
+    response = client.get("/admin/org/servicecenter/")
+    assert response.status_code == 200

@@ -1,6 +1,5 @@
 """Accounts API: tokens, the current user, applicant registration."""
 
-
 from typing import Literal
 
 from django.utils.translation import gettext as _

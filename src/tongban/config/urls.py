@@ -13,6 +13,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("tongban.accounts.urls")),
     path("org/", include("tongban.org.urls")),
+    path("", include("tongban.catalog.urls")),
+    path("workbench/catalog/exchange/", include("tongban.catalog.urls_exchange")),
     path("", include("tongban.web.urls")),
 ]
 

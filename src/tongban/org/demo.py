@@ -249,6 +249,14 @@ class _World:
 
 def seed_dongguan() -> SeedResult:
     result = SeedResult(profile="dongguan", password=DEMO_PASSWORD)
+    seeded = _seed_dongguan(result)
+    from .admin_groups import grant_admin_access
+
+    grant_admin_access(get_user_model().objects.get(username="catalog_admin"))
+    return seeded
+
+
+def _seed_dongguan(result: SeedResult) -> SeedResult:
     world = _World(rng=random.Random(SEED), result=result)  # noqa: S311 — demo data, not secrets
     with transaction.atomic():
         _seed_regions(world)

@@ -25,8 +25,10 @@ STAFF = frozenset(r for r in Role if r.is_staff)
 
 NAV: tuple[NavEntry, ...] = (
     NavEntry("home", _("首页"), "web:landing", None),
+    NavEntry("guides", _("办事指南"), "catalog:browse", None),
     NavEntry("centers", _("服务网点"), "org:center_list", None),
     NavEntry("workbench", _("我的工作台"), "web:workbench", frozenset(Role)),
+    NavEntry("catalog", _("事项管理"), "catalog:workbench", frozenset({Role.CATALOG_ADMIN})),
     NavEntry("my_scope", _("我的数据范围"), "web:my_scope", STAFF),
     NavEntry("admin", _("管理后台"), "admin:index", frozenset({Role.CATALOG_ADMIN}), True),
 )

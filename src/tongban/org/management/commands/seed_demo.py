@@ -12,6 +12,7 @@ import unicodedata
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from tongban.catalog import demo as catalog_demo
 from tongban.org import demo
 
 
@@ -51,6 +52,10 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Unknown demo profile “{profile}”; available: {', '.join(demo.PROFILES)}."
             ) from None
+        # The service catalog (tongban.catalog.demo) is built on the organization.
+        catalog_started = time.perf_counter()
+        catalog = catalog_demo.seed(profile)
+        catalog_elapsed = time.perf_counter() - catalog_started
         elapsed = time.perf_counter() - started
         if options["quiet"]:
             return
@@ -61,6 +66,11 @@ class Command(BaseCommand):
         out(f"  this run: {created} rows created, {updated} updated")
         if not result.changed:
             out("  Nothing changed: the demo world was already up to date.")
+        out(
+            f"  Catalog in {catalog_elapsed:.1f} s: "
+            + " · ".join(f"{label} {total}" for label, total in catalog.totals.items())
+            + f"; this run {sum(catalog.created.values())} rows created"
+        )
         staff = [a for a in result.accounts if not a.applicant]
         applicants = [a for a in result.accounts if a.applicant]
         shown = [a for a in applicants if a.username in ("citizen", "enterprise")]
