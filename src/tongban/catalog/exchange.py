@@ -93,6 +93,7 @@ from tongban.org.models import Department, Region
 from tongban.org.roles import ROLE_RULES, STAFF_ROLES, Role
 from tongban.org.scopes import has_role, scope_for
 
+from . import services as catalog_services
 from .models import (
     POWER_CATEGORIES,
     AcceptanceRule,
@@ -411,22 +412,10 @@ NON_CONTENT_VERSION_FIELDS = frozenset(
 VERSION_FIELDS: tuple[str, ...] = tuple(
     f.name for f in ItemVersion._meta.concrete_fields if f.name not in NON_CONTENT_VERSION_FIELDS
 )
-MATERIAL_FIELDS = (
-    "order",
-    "name",
-    "kind",
-    "form",
-    "necessity",
-    "source",
-    "licence_type",
-    "copies",
-    "standard",
-    "basis",
-    "blank_form",
-    "sample",
-)
-STEP_FIELDS = ("order", "kind", "name", "role", "office", "days")
-FAQ_FIELDS = ("order", "question", "answer")
+# The editable content of a version's rows (services.py), plus their order in the sheet.
+MATERIAL_FIELDS = ("order", *catalog_services.MATERIAL_FIELDS)
+STEP_FIELDS = ("order", *catalog_services.STEP_FIELDS)
+FAQ_FIELDS = ("order", *catalog_services.FAQ_FIELDS)
 ITEM_IDENTITY_FIELDS = (
     "base_code",
     "parent",
