@@ -1104,9 +1104,10 @@ def _ledger(powers: list[PowerPlan], org: _Org, rng: random.Random) -> list[Ledg
     if len(recovered) != FIGURES["powers_recovered"]:
         raise CatalogSeedError("not enough delegations to recover")
     for entry in recovered:
+        # A recovery has no receiving body (ledger.record_entry keeps it blank too).
         ledger.append(
             LedgerPlan(
-                entry.power, "recover", entry.region, entry.receiving_body, effective,
+                entry.power, "recover", entry.region, "", effective,
                 f"{document}（虚构）", ends=entry.key,
             )
         )  # fmt: skip
