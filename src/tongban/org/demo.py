@@ -247,12 +247,16 @@ class _World:
                 return number
 
 
+CATALOG_ADMINS = ("catalog_admin", "catalog_reviewer")
+
+
 def seed_dongguan() -> SeedResult:
     result = SeedResult(profile="dongguan", password=DEMO_PASSWORD)
     seeded = _seed_dongguan(result)
     from .admin_groups import grant_admin_access
 
-    grant_admin_access(get_user_model().objects.get(username="catalog_admin"))
+    for user in get_user_model().objects.filter(username__in=CATALOG_ADMINS):
+        grant_admin_access(user)
     return seeded
 
 
@@ -517,6 +521,8 @@ def _seed_staff(world: _World, password: str) -> None:
         ("supervisor_city", Role.SUPERVISOR, {"region": city}, "市政务服务督查"),
         ("supervisor_dalang", Role.SUPERVISOR, {"region": dalang}, "大朗镇政务服务督查"),
         ("auditor_city", Role.AUDITOR, {"region": city}, "市审计"),
+        # A second catalog administrator: publishing needs four eyes.
+        ("catalog_reviewer", Role.CATALOG_ADMIN, {"region": city}, "市政数局事项审核员"),
     ]  # fmt: skip
 
     user_rows = [
@@ -539,7 +545,7 @@ def _seed_staff(world: _World, password: str) -> None:
                 "kind": "staff",
                 "display_name": f"{prefix} {person}",
                 "mobile": "",
-                "is_staff": username == "catalog_admin",
+                "is_staff": username in CATALOG_ADMINS,
                 "is_superuser": False,
                 "is_active": True,
                 "password": password,
