@@ -268,3 +268,38 @@ def test_openapi_document_and_docs_are_served(client, db):
     for path in ("/api/v1/auth/token", "/api/v1/centers", "/api/v1/regions", "/api/v1/departments"):
         assert path in spec["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ["town_clerk", " town_clerk", "town_clerk ", "  town_clerk  ", "town_clerk\t"],
+        [RESIDENT_ID, RESIDENT_ID.lower(), f" {RESIDENT_ID}", "13800138000", " 13800138000"],
+    ],
+)
+def test_retyping_the_identifier_buys_no_fresh_attempts(client, world, variants):
+    for value in variants:
+        post(client, "/api/v1/auth/token", {"username": value, "password": "wrong"})
+    right = variants[0]
+    response = post(client, "/api/v1/auth/token", {"username": right, "password": PASSWORD})
+    assert response.status_code == 429
+
+
+def test_lockout_records_hold_no_identity_numbers(client, world):
+    from axes.models import AccessAttempt
+
+    post(client, "/api/v1/auth/token", {"username": RESIDENT_ID, "password": "wrong"})
+    post(client, "/api/v1/auth/token", {"username": "440304199001011233", "password": "wrong"})
+    stored = " ".join(AccessAttempt.objects.values_list("username", flat=True))
+    assert RESIDENT_ID not in stored and "440304199001011233" not in stored
+
+
+def test_registering_links_a_walk_in_record_only_with_the_same_name(client, db):
+    Applicant.objects.create(kind="natural", name="王小明", id_number=RESIDENT_ID_2, mobile="")
+    other = post(client, "/api/v1/auth/register", {**NATURAL, "name": "冒名者"})
+    assert other.status_code == 409
+    assert other.json()["code"] == "identity_mismatch"
+    assert Applicant.objects.get(id_number=RESIDENT_ID_2).name == "王小明"
+    same = post(client, "/api/v1/auth/register", NATURAL)
+    assert same.status_code == 201
+    assert Applicant.objects.get(id_number=RESIDENT_ID_2).user is not None

@@ -146,3 +146,15 @@ def test_huge_offset_is_422_not_500(client, world):
     response = client.get("/api/v1/centers?offset=99999999999999999999999")
     assert response.status_code == 422
     assert client.get("/api/v1/regions?offset=10000000").json()["items"] == []
+
+
+def test_control_characters_in_the_query_are_400_json(client, world):
+    response = client.get("/api/v1/centers?q=%00abc")
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+
+
+def test_control_characters_on_a_page_are_a_readable_400(client, world):
+    response = client.get("/org/centers/?q=%00")
+    assert response.status_code == 400
+    assert "请求中含有不允许的控制字符" in response.content.decode()

@@ -391,12 +391,15 @@ def test_control_characters_never_reach_the_database(client, world, power):
     )
     assert response.status_code == 422
     assert response.json()["details"][0]["field"] == "document_no"
-    assert client.get("/api/v1/powers/P%00").status_code == 404
-    assert client.get("/api/v1/powers?q=%00&department=%00").status_code == 200
-    assert client.get("/api/v1/supervision-items?q=%00&power=%00").status_code == 200
-    assert client.get("/api/v1/supervision-items/J%00").status_code == 404
-    who = client.get("/api/v1/powers/P-SCJG-001/who-exercises?region=44%00")
-    assert who.status_code == 422
+    # In the path or the query string they are refused before any view (core/middleware.py).
+    for url in (
+        "/api/v1/powers/P%00",
+        "/api/v1/powers?q=%00&department=%00",
+        "/api/v1/supervision-items?q=%00&power=%00",
+        "/api/v1/supervision-items/J%00",
+        "/api/v1/powers/P-SCJG-001/who-exercises?region=44%00",
+    ):
+        assert client.get(url).status_code == 400, url
     response = post(
         client,
         "/api/v1/supervision-items",

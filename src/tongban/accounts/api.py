@@ -39,7 +39,7 @@ class TokenOut(Schema):
 def obtain_token(request, payload: TokenIn):
     """Exchange a username and password for a bearer token. Failed attempts are counted;
     after 5 failures for one account from one address it is locked for 15 minutes (429)."""
-    issued = services.issue_token(request, payload.username, payload.password)
+    issued = services.issue_token(request, payload.username.strip(), payload.password)
     return TokenOut(access_token=issued.token, expires_in=issued.expires_in)
 
 

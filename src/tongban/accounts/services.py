@@ -88,6 +88,13 @@ def register_applicant(reg: Registration, *, request=None) -> User:
             else _("该统一社会信用代码已注册，请直接登录。"),
             code="already_registered",
         )
+    if existing is not None and existing.name != name:
+        # A record a window registered for a walk-in applicant: linking it to an account needs
+        # the same name, so knowing someone's ID number does not take over their record.
+        raise Conflict(
+            _("填写的信息与窗口登记的申请人信息不一致，请核对，或携带证件到窗口办理。"),
+            code="identity_mismatch",
+        )
     user = User(
         username=f"u{random_code(10).lower()}",
         kind=User.Kind.APPLICANT,

@@ -15,9 +15,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from tongban.api.auth import PUBLIC, STAFF_OR_APPLICANT
+from tongban.api.pagination import Paginated
 from tongban.api.schemas import errors
 from tongban.core.errors import InvalidInput, NotFound
 from tongban.core.idempotency import idempotent
@@ -207,7 +208,7 @@ class SearchResults:
 
 
 @router.get("/items", response=list[ItemRowOut], auth=PUBLIC)
-@paginate(LimitOffsetPagination)
+@paginate(Paginated)
 def list_items(request, filters: Query[ItemFilter]):
     """Published items in use. With ``q``: best matches first (word segmentation, aliases,
     everyday phrases, materials); without: ordered by code. Filters combine."""
@@ -799,7 +800,7 @@ class ItemCreateIn(Schema):
     code: str = Field(..., min_length=1, max_length=40, description="实施编码")
     base_code: str = Field(..., min_length=1, max_length=12, description="基本编码")
     item_type: ItemType
-    department: str = Field(..., max_length=30, description="department code")
+    department: str = Field(..., min_length=1, max_length=30, description="department code")
     parent: str | None = Field(None, max_length=40, description="code of the base item")
     business_kind: BusinessKind | None = None
     power: str | None = Field(None, max_length=40, description="power code")
@@ -989,7 +990,7 @@ def create_acceptance_batch(request, payload: AcceptanceBatchIn):
 
 
 @router.get("/acceptance-batches", response=list[AcceptanceBatchOut], auth=PUBLIC)
-@paginate(LimitOffsetPagination)
+@paginate(Paginated)
 def list_acceptance_batches(request):
     """Decisions that changed where items may be accepted, latest first."""
     return selectors.acceptance_batches()

@@ -23,9 +23,10 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.decorators import decorate_view
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from tongban.api.auth import STAFF_OR_APPLICANT
+from tongban.api.pagination import Paginated
 from tongban.api.schemas import errors
 from tongban.core.errors import DomainError, Forbidden, NotFound
 from tongban.core.idempotency import idempotent
@@ -226,7 +227,7 @@ def create_import(
 
 
 @router.get("/catalog/imports", response=list[ImportJobListOut], auth=STAFF_OR_APPLICANT)
-@paginate(LimitOffsetPagination)
+@paginate(Paginated)
 def list_imports(request):
     """The caller's import jobs, newest first (a superuser sees everyone's)."""
     require_catalog_admin(request.user)

@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from tongban.api.auth import PUBLIC, STAFF_OR_APPLICANT
+from tongban.api.pagination import Paginated
 from tongban.api.schemas import errors
 from tongban.core.errors import InvalidInput
 from tongban.core.idempotency import idempotent
@@ -119,7 +120,7 @@ class PowerFilter(Schema):
 
 
 @router.get("/powers", response=list[PowerOut], auth=PUBLIC)
-@paginate(LimitOffsetPagination)
+@paginate(Paginated)
 def list_powers(request, filters: Query[PowerFilter]):
     """The power list (权责清单), by code."""
     return ledger.powers(
@@ -517,7 +518,7 @@ class SupervisionFilter(Schema):
 
 
 @router.get("/supervision-items", response=list[SupervisionOut], auth=PUBLIC)
-@paginate(LimitOffsetPagination)
+@paginate(Paginated)
 def list_supervision_items(request, filters: Query[SupervisionFilter]):
     """The unified supervision catalog (监管事项目录), by code."""
     return supervision.supervision_items(
