@@ -567,22 +567,12 @@ def get_guide(request, code: str):
 # ---------------------------------------------------------------------------- versions
 
 
-class VersionSummaryOut(Schema):
-    number: int
-    state: str
-    state_label: str
-    name: str
-    change_note: str
-    created_at: datetime
-    published_at: datetime | None
-    retired_at: datetime | None
+class VersionPeopleOut(Schema):
+    """Who wrote, submitted and approved a version: shown only to the item's catalog admins."""
+
     created_by: str | None
     submitted_by: str | None
     approved_by: str | None
-
-    @staticmethod
-    def resolve_state_label(obj: ItemVersion) -> str:
-        return str(obj.get_state_display())
 
     @staticmethod
     def resolve_created_by(obj: ItemVersion) -> str | None:
@@ -595,6 +585,21 @@ class VersionSummaryOut(Schema):
     @staticmethod
     def resolve_approved_by(obj: ItemVersion) -> str | None:
         return _person(obj.approved_by) if getattr(obj, "show_people", False) else None
+
+
+class VersionSummaryOut(VersionPeopleOut):
+    number: int
+    state: str
+    state_label: str
+    name: str
+    change_note: str
+    created_at: datetime
+    published_at: datetime | None
+    retired_at: datetime | None
+
+    @staticmethod
+    def resolve_state_label(obj: ItemVersion) -> str:
+        return str(obj.get_state_display())
 
 
 class IssueOut(Schema):
@@ -609,12 +614,9 @@ class RejectionOut(Schema):
     by: str
 
 
-class VersionDetailOut(VersionContentOut):
+class VersionDetailOut(VersionContentOut, VersionPeopleOut):
     item: str
     created_at: datetime
-    created_by: str | None
-    submitted_by: str | None
-    approved_by: str | None
     actions: list[str] = Field(..., description="workflow actions the caller may take now")
     issues: list[IssueOut] = Field(..., description="cross-field rule errors (for editors)")
     last_rejection: RejectionOut | None
@@ -622,18 +624,6 @@ class VersionDetailOut(VersionContentOut):
     @staticmethod
     def resolve_item(obj: ItemVersion) -> str:
         return obj.item.code
-
-    @staticmethod
-    def resolve_created_by(obj: ItemVersion) -> str | None:
-        return _person(obj.created_by) if getattr(obj, "show_people", False) else None
-
-    @staticmethod
-    def resolve_submitted_by(obj: ItemVersion) -> str | None:
-        return _person(obj.submitted_by) if getattr(obj, "show_people", False) else None
-
-    @staticmethod
-    def resolve_approved_by(obj: ItemVersion) -> str | None:
-        return _person(obj.approved_by) if getattr(obj, "show_people", False) else None
 
     @staticmethod
     def resolve_actions(obj: ItemVersion) -> list[str]:
