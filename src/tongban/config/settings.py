@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "tongban.org",
     "tongban.accounts",
     "tongban.catalog",
+    "tongban.registry",
+    "tongban.notify",
+    "tongban.cases",
     "tongban.web",
 ]
 

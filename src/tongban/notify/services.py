@@ -1,0 +1,111 @@
+"""Sending notifications: one row per message (the outbox), SMS handed to the configured sender.
+
+Messages never carry ID numbers; SMS goes to the case's contact mobile; the inbox to the
+applicant's account. Staff alerts (clock turning yellow / red) go to the case's assignee, or,
+when nobody has claimed it, to the department's reviewers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from tongban.core.masking import mask_mobile
+from tongban.org.roles import Role
+
+from .models import Notification
+
+log = logging.getLogger("tongban.notify")
+
+
+def log_sender(notification: Notification) -> bool:
+    """The default SMS sender: there is no gateway here, so log a masked line."""
+    log.info("SMS to %s: %s", mask_mobile(notification.mobile), notification.subject)
+    return True
+
+
+def _send_sms(notification: Notification) -> None:
+    sender = import_string(
+        getattr(settings, "NOTIFY_SMS_SENDER", "tongban.notify.services.log_sender")
+    )
+    try:
+        ok = sender(notification)
+    except Exception:
+        log.exception("SMS sender failed")
+        ok = False
+    notification.status = Notification.Status.SENT if ok else Notification.Status.FAILED
+    notification.sent_at = timezone.now() if ok else None
+    notification.save(update_fields=["status", "sent_at"])
+
+
+def send(*, kind: str, subject: str, body: str, user=None, mobile: str = "", case=None) -> None:
+    if user is not None:
+        Notification.objects.create(
+            channel=Notification.Channel.INBOX,
+            user=user,
+            subject=subject[:200],
+            body=body,
+            kind=kind,
+            case=case,
+            status=Notification.Status.SENT,
+            sent_at=timezone.now(),
+        )
+    if mobile:
+        sms = Notification.objects.create(
+            channel=Notification.Channel.SMS,
+            mobile=mobile,
+            subject=subject[:200],
+            body=body,
+            kind=kind,
+            case=case,
+        )
+        _send_sms(sms)
+
+
+def case_status_changed(case, label: str, note: str = "") -> None:
+    """Tell the applicant that their case moved (inbox and SMS)."""
+    subject = _("您的办件%(number)s：%(step)s") % {"number": case.number, "step": label}
+    body = _("事项：%(title)s。当前状态：%(status)s。") % {
+        "title": case.title,
+        "status": case.get_status_display(),
+    }
+    if note:
+        body += _("说明：%(note)s") % {"note": note[:300]}
+    send(
+        kind="case_status",
+        subject=subject,
+        body=body,
+        user=case.applicant.user,
+        mobile=case.contact_mobile,
+        case=case,
+    )
+
+
+def case_clock_alert(case, colour: str) -> None:
+    """Tell the people responsible that a case is about to be or is overdue."""
+    from tongban.org.models import StaffAssignment
+
+    if colour == "red":
+        subject = _("办件%(number)s已超期") % {"number": case.number}
+    else:
+        subject = _("办件%(number)s即将到期") % {"number": case.number}
+    body = _("事项：%(title)s，办结期限：%(due)s。") % {"title": case.title, "due": case.due_date}
+    if case.assignee_id:
+        recipients = [case.assignee]
+    else:
+        recipients = [
+            a.user
+            for a in StaffAssignment.objects.filter(
+                department=case.department, role=Role.REVIEWER.value, active=True
+            ).select_related("user")
+        ]
+    for user in recipients:
+        send(kind=f"case_{colour}", subject=subject, body=body, user=user, case=case)
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
