@@ -19,6 +19,7 @@ api = NinjaAPI(
 errors.install(api)
 
 from tongban.accounts.api import router as accounts_router  # noqa: E402
+from tongban.cases.api import router as cases_router  # noqa: E402
 from tongban.catalog.api import router as catalog_router  # noqa: E402
 from tongban.catalog.api_exchange import router as exchange_router  # noqa: E402
 from tongban.catalog.api_powers import router as powers_router  # noqa: E402
@@ -29,3 +30,4 @@ api.add_router("/", org_router)
 api.add_router("/", catalog_router)
 api.add_router("/", powers_router)
 api.add_router("/", exchange_router)
+api.add_router("/", cases_router)

@@ -15,6 +15,9 @@ urlpatterns = [
     path("org/", include("tongban.org.urls")),
     path("", include("tongban.catalog.urls")),
     path("workbench/catalog/exchange/", include("tongban.catalog.urls_exchange")),
+    path("workbench/cases/", include("tongban.cases.urls_staff")),
+    path("", include("tongban.cases.urls_applicant")),
+    path("cases/", include("tongban.cases.urls_documents")),
     path("", include("tongban.web.urls")),
 ]
 
