@@ -31,6 +31,7 @@ from tongban.core import audit, validators
 from tongban.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from tongban.core.identifiers import public_number
 from tongban.notify import services as notify
+from tongban.notify import webhooks
 from tongban.org.models import Department, ServiceCenter, Window
 from tongban.org.roles import Role
 from tongban.org.scopes import active_assignments
@@ -302,6 +303,7 @@ def _event(
         note=note,
         data=data or {},
     )
+    webhooks.enqueue_case_event(case, event)
     audit.record(
         f"case.{action}",
         actor=by,

@@ -59,3 +59,81 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class WebhookSubscription(models.Model):
+    """A department system (部门业务系统) subscribed to the events of the cases its department
+    approves. Deliveries are signed with ``secret`` (HMAC-SHA256, see notify/webhooks.py)."""
+
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("部门"),
+        on_delete=models.CASCADE,
+        related_name="webhook_subscriptions",
+    )
+    name = models.CharField(_("系统名称"), max_length=100)
+    url = models.URLField(_("接收地址"), max_length=500)
+    secret = models.CharField(_("签名密钥"), max_length=64)
+    events = models.JSONField(
+        _("订阅事件"), default=list, blank=True, help_text=_("办件操作名列表；留空表示全部")
+    )
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("部门系统订阅")
+        verbose_name_plural = _("部门系统订阅")
+        ordering = ["department", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.url}"
+
+    def wants(self, action: str) -> bool:
+        return not self.events or action in self.events
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or to be sent) to one subscription — the delivery log."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        DELIVERED = "delivered", _("已送达")
+        RETRYING = "retrying", _("等待重试")
+        FAILED = "failed", _("已放弃")
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    uid = models.CharField(_("投递编号"), max_length=36, unique=True)
+    event = models.CharField(_("事件"), max_length=40)
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(_("内容"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), db_index=True)
+    last_status_code = models.PositiveSmallIntegerField(_("最近响应码"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    resent_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("推送记录")
+        verbose_name_plural = _("推送记录")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status__in=["pending", "retrying"]),
+                name="webhook_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription.name} ({self.status})"
