@@ -51,6 +51,10 @@ class Status(models.TextChoices):
     REVOKED = "revoked", _("已撤销")
 
 
+# Accepted and not yet decided: the clock runs or is paused (clock.RUNNING + clock.PAUSED).
+OPEN_STATUSES = ("accepted", "in_review", "approval", "supplement", "special")
+
+
 class DeliveryMode(models.TextChoices):
     PICKUP = "pickup", _("窗口领取")
     POST = "post", _("免费邮寄")
@@ -83,12 +87,14 @@ class Case(models.Model):
         verbose_name=_("事项版本"),
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     applicant = models.ForeignKey(
         "accounts.Applicant",
         verbose_name=_("申请人"),
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,  # indexed by (applicant, -created_at)
     )
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -119,6 +125,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     window = models.ForeignKey(
         "org.Window",
@@ -127,6 +134,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     region = models.ForeignKey(
         "org.Region",
@@ -135,6 +143,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     # who approves: followed through the power ledger at acceptance (the item's department
     # until then)
@@ -143,6 +152,7 @@ class Case(models.Model):
         verbose_name=_("审批部门"),
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     approving_body = models.CharField(_("审批主体"), max_length=200, blank=True)
     decision_in_name_of = models.CharField(_("决定机关"), max_length=200, blank=True)
@@ -153,6 +163,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -193,6 +204,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     licence_number = models.CharField(_("证照编号"), max_length=60, blank=True)
     issued_at = models.DateTimeField(_("出证时间"), null=True, blank=True)
@@ -207,13 +219,24 @@ class Case(models.Model):
         verbose_name_plural = _("办件")
         ordering = ["-created_at", "-pk"]
         indexes = [
+            # clerk lists: a center's cases by status, newest first
             models.Index(fields=["center", "status", "-created_at"], name="case_center_status"),
+            # department lists of every status, newest first
+            models.Index(fields=["department", "-created_at"], name="case_department_created"),
+            # reviewer worklist: a department's open cases by due date (small: open cases only)
             models.Index(
-                fields=["department", "status", "due_date"], name="case_department_status"
+                fields=["department", "due_date", "id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="case_department_open_due",
+            ),
+            # overdue and due-soon lists anywhere: open cases by due date
+            models.Index(
+                fields=["due_date", "id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="case_open_due",
             ),
             models.Index(fields=["applicant", "-created_at"], name="case_applicant"),
             models.Index(fields=["region", "status"], name="case_region_status"),
-            models.Index(fields=["status", "due_date"], name="case_status_due"),
             models.Index(fields=["created_at"], name="case_created"),
         ]
         constraints = [
@@ -235,7 +258,9 @@ class CaseEvent(models.Model):
     """One step in a case's life: a transition of the lifecycle table or an in-place action
     (claim, extension, a material received). Append-only; the audit chain holds a copy."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="events", db_index=False
+    )  # indexed by (case, at)
     action = models.CharField(_("操作"), max_length=30)
     from_status = models.CharField(_("原状态"), max_length=20, blank=True)
     to_status = models.CharField(_("新状态"), max_length=20, blank=True)
@@ -247,6 +272,7 @@ class CaseEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
     role = models.CharField(_("角色"), max_length=20, blank=True)
@@ -257,6 +283,7 @@ class CaseEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     at = models.DateTimeField(_("时间"))
     note = models.TextField(_("说明"), blank=True)
@@ -300,6 +327,7 @@ class CaseMaterial(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     name = models.CharField(_("材料名称"), max_length=200)
     source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
@@ -316,6 +344,7 @@ class CaseMaterial(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     supplement = models.BooleanField(_("补正材料"), default=False)
     uploaded_by = models.ForeignKey(
@@ -325,6 +354,7 @@ class CaseMaterial(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     uploaded_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
     removed_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
@@ -363,6 +393,7 @@ class CaseNotice(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     issued_in_name_of = models.CharField(_("出具机关"), max_length=200)
     issued_at = models.DateTimeField(_("出具时间"))
