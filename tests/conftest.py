@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.factories import PASSWORD, World, build_world
 
@@ -16,9 +17,15 @@ def _fast_hashing_and_clean_cache(settings):
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    # seed_demo's year of cases is 20,000 by default; a few hundred prove the same code.
+    settings.DEMO_CASES = 400
+    # A page requested in English leaves its language active on the thread: start each test
+    # in the platform's language.
+    translation.activate(settings.LANGUAGE_CODE)
     cache.clear()
     yield
     cache.clear()
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}

@@ -3,7 +3,7 @@
 ``pdf_bytes()`` / ``png_bytes()`` give small valid files for uploads.
 ``online_case(world, item, ...)`` files a web case as the citizen (or enterprise) up to a status.
 ``walk_in_case(world, item, clerk=..., ...)`` registers a window case as a clerk.
-``advance(case, world, to)`` walks a case along the happy path to a status.
+(``walk(world, status)`` in test_lifecycle.py takes a case to any status.)
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def test_paths_follow_the_transition_table():
                 assert current == status
 
 
-def test_workday_index_matches_the_calendar():
+def test_workday_index_matches_the_calendar(db):
     index = load.WorkdayIndex(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
     assert len(index.days) == workdays.year_working_days(2026) == 248
     for day in (dt.date(2026, 2, 13), dt.date(2026, 2, 14), dt.date(2026, 9, 30), TODAY):

@@ -77,11 +77,13 @@ def test_guide_shows_the_published_version(client, world):
     for step in ("受理", "审核", "审批", "办结", "送达"):
         assert step in text
     assert "综合窗口人员" in text
-    # the apply and book buttons are always there, and say why they are not active yet
+    # the apply and book buttons are always there: 在线办理 opens the online application (a
+    # depth Ⅲ item), 预约办理 says why it is not active yet
     html = response.content.decode()
     assert 'data-testid="apply-online"' in html and 'data-testid="book"' in html
+    assert reverse("cases_applicant:apply", args=[item.code]) in html
     assert 'aria-disabled="true"' in html
-    assert "网上申请和预约将随办件受理功能开通" in text
+    assert "预约办理将随排队预约功能开通" in text
     assert reverse("catalog:guide_pdf", args=[item.code]) in html
 
 

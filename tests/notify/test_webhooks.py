@@ -86,7 +86,8 @@ def test_case_step_writes_deliveries_and_they_arrive_signed(world, receiver):
     services.accept(case, world.user("city_clerk"))
     queued = WebhookDelivery.objects.filter(subscription=sub).order_by("pk")
     events = [d.event for d in queued]
-    assert "case.submit" in events and "case.accept" in events
+    # department systems hear of a case from its acceptance on
+    assert events == ["case.accept"]
     assert all(d.status == "pending" for d in queued)
 
     run = webhooks.deliver_due()
@@ -218,3 +219,12 @@ def test_connect_department_system_scopes_the_account(world):
     assert not result.user.has_usable_password()
     again = connect(world.market_dept, name="市场监管审批系统")
     assert again.user == result.user and again.token != result.token
+
+
+def test_a_switched_off_subscription_gets_nothing_more(world, receiver):
+    sub = subscribe(world, receiver.url, events=["accept"])
+    item = make_item(world, department=world.market_dept)
+    services.accept(online_case(world, item), world.user("city_clerk"))
+    WebhookSubscription.objects.filter(pk=sub.pk).update(active=False)
+    assert webhooks.deliver_due().attempted == 0
+    assert receiver.requests == []

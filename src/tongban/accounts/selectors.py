@@ -34,3 +34,15 @@ def applicant_of(user) -> Applicant | None:
     if user is None or not user.is_authenticated:
         return None
     return Applicant.objects.filter(user=user).first()
+
+
+def applicant_by_identity(number: str) -> Applicant | None:
+    """The applicant with this resident ID number or unified social credit code (upper-cased,
+    trimmed), natural persons first; None when unknown. Callers validate the number first."""
+    number = (number or "").strip().upper()
+    if not number:
+        return None
+    return (
+        Applicant.objects.filter(kind=Applicant.Kind.NATURAL, id_number=number).first()
+        or Applicant.objects.filter(kind=Applicant.Kind.LEGAL, uscc=number).first()
+    )

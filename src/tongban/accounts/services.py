@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongban.core import audit
-from tongban.core.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
+from tongban.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, RateLimited
 from tongban.core.identifiers import random_code
 from tongban.core.validators import validate_mobile, validate_resident_id, validate_uscc
 
@@ -41,6 +41,18 @@ def _field_error(field: str, message: str) -> InvalidInput:
 
 def _check(reg: Registration) -> tuple[str, str, str]:
     """Validate a registration; return (name, identity number, mobile) normalized."""
+    name, number, mobile = _check_identity(reg)
+    try:
+        validate_password(reg.password, User(username=name, display_name=name))
+    except ValidationError as exc:
+        raise InvalidInput(
+            exc.messages[0], details=[{"field": "password", "message": m} for m in exc.messages]
+        ) from None
+    return name, number, mobile
+
+
+def _check_identity(reg: Registration) -> tuple[str, str, str]:
+    """The identity part of a registration (no password): (name, identity number, mobile)."""
     name = reg.name.strip()
     if not name or len(name) > 200:
         raise _field_error("name", _("请填写姓名或单位名称（不超过200字）。"))
@@ -60,12 +72,6 @@ def _check(reg: Registration) -> tuple[str, str, str]:
     except ValidationError as exc:
         field = "id_number" if reg.kind == Applicant.Kind.NATURAL else "uscc"
         raise _field_error(field, exc.messages[0]) from None
-    try:
-        validate_password(reg.password, User(username=name, display_name=name))
-    except ValidationError as exc:
-        raise InvalidInput(
-            exc.messages[0], details=[{"field": "password", "message": m} for m in exc.messages]
-        ) from None
     return name, number, mobile
 
 
@@ -125,6 +131,51 @@ def register_applicant(reg: Registration, *, request=None) -> User:
         data={"kind": reg.kind, "id_number" if natural else "uscc": number, "mobile": mobile},
     )
     return user
+
+
+@transaction.atomic
+def register_walk_in(reg: Registration, *, by, request=None) -> Applicant:
+    """A window clerk registers a walk-in applicant (窗口登记申请人) — a record without a login
+    (no password). The same person registered again is the same record (same identity number
+    and name); a different name under a known number is refused, as in register_applicant."""
+    from tongban.org.roles import Role
+    from tongban.org.scopes import has_role
+
+    if not (getattr(by, "is_superuser", False) or has_role(by, Role.WINDOW_CLERK)):
+        raise Forbidden(_("只有综合窗口人员可以登记申请人。"), code="not_allowed")
+    name, number, mobile = _check_identity(reg)
+    natural = reg.kind == Applicant.Kind.NATURAL
+    lookup = (
+        {"kind": "natural", "id_number": number} if natural else {"kind": "legal", "uscc": number}
+    )
+    existing = Applicant.objects.select_for_update().filter(**lookup).first()
+    if existing is not None:
+        if existing.name != name:
+            raise Conflict(
+                _("该证件号码已登记为其他申请人，请核对姓名或单位名称。"),
+                code="identity_mismatch",
+                details=[{"field": "name", "message": _("与已登记的名称不一致")}],
+            )
+        return existing
+    applicant = Applicant(kind=reg.kind, name=name, mobile=mobile)
+    if natural:
+        applicant.id_number = number
+    else:
+        applicant.uscc = number
+        applicant.legal_representative = reg.legal_representative.strip()[:100]
+    try:
+        with transaction.atomic():
+            applicant.save()
+    except IntegrityError:
+        raise Conflict(_("该申请人已登记，请直接查找。"), code="already_registered") from None
+    audit.record(
+        "accounts.walk_in_registered",
+        actor=by,
+        target=applicant,
+        request=request,
+        data={"kind": reg.kind, "id_number" if natural else "uscc": number, "mobile": mobile},
+    )
+    return applicant
 
 
 @dataclass(frozen=True)

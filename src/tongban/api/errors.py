@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -87,6 +92,13 @@ def install(api: NinjaAPI) -> None:
             429: "rate_limited",
         }
         return _reply(api, request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, exc: SuspiciousOperation):
+        # e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE: the client's fault, never a 500
+        if isinstance(exc, RequestDataTooBig):
+            return _reply(api, request, 413, "too_large", _("请求内容过大。"))
+        return _reply(api, request, 400, "bad_request", _("请求无效。"))
 
     @api.exception_handler(Exception)
     def unexpected(request, exc: Exception):

@@ -69,7 +69,10 @@ def resume(case: Case, on: dt.date) -> int:
     """End a pause on ``on``; returns the working days added to the deadline."""
     if case.paused_since is None:
         return 0
-    added = max(0, workdays.working_days_between(case.paused_since, on))
+    # Days before the (working) acceptance day were never counted: a pause begun on the
+    # Saturday a case was accepted, dated Monday, adds nothing for Monday.
+    start = max(case.paused_since, case.accepted_on) if case.accepted_on else case.paused_since
+    added = max(0, workdays.working_days_between(start, on))
     case.paused_days += added
     case.paused_since = None
     _recompute(case)

@@ -26,6 +26,7 @@ from enum import StrEnum
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tongban.org.roles import Role
 from tongban.org.scopes import active_assignments
@@ -74,6 +75,7 @@ class Need(StrEnum):
     NOTHING_TO_FOLLOW = "nothing_to_follow"  # no 容缺 material outstanding
     SOMETHING_TO_FOLLOW = "something_to_follow"  # some 容缺 material outstanding
     PICKUP_BY_CLERK = "pickup_by_clerk"  # window pick-up is handed out by a clerk
+    SECOND_PERSON = "second_person"  # the approver is not who submitted it for approval
     ONCE = "once"  # an extension is granted once
     DAYS = "days"  # a number of working days within the legal maximum
 
@@ -96,6 +98,7 @@ NEED_LABELS = {
     Need.NOTHING_TO_FOLLOW: _("无待补容缺材料"),
     Need.SOMETHING_TO_FOLLOW: _("有待补容缺材料"),
     Need.PICKUP_BY_CLERK: _("窗口领取须由综合窗口发放"),
+    Need.SECOND_PERSON: _("审批人不得是提交审批的审核人（审核与审批分离）"),
     Need.ONCE: _("只能延长一次"),
     Need.DAYS: _("延长天数不超过法定上限"),
 }
@@ -130,17 +133,33 @@ TERMINAL = (S.REFUSED, S.CLOSED, S.WITHDRAWN, S.REVOKED)
 FINISHED = (S.APPROVED, S.APPROVED_TOLERATED, S.DENIED, S.ISSUED, S.DELIVERED, S.CLOSED)
 
 TRANSITIONS: tuple[Transition, ...] = (
-    T("submit", S.DRAFT, S.PRE_REVIEW, {A}, _("提交申请"), (Need.SELF_FILED,), 1),
+    T(
+        "submit",
+        S.DRAFT,
+        S.PRE_REVIEW,
+        {A},
+        _("提交申请"),
+        (Need.SELF_FILED, Need.REQUIRED_MATERIALS),
+        1,
+    ),
     T("receive", S.DRAFT, S.RECEIVED, {C}, _("窗口接件"), (Need.WINDOW_FILED,), 1),
     T("receive", S.NOTIFIED, S.RECEIVED, {C}, _("窗口接收补齐材料"), (), 1),
-    T("resubmit", S.NOTIFIED, S.PRE_REVIEW, {A}, _("补齐后重新提交"), (Need.SELF_FILED,), 1),
+    T(
+        "resubmit",
+        S.NOTIFIED,
+        S.PRE_REVIEW,
+        {A},
+        _("补齐后重新提交"),
+        (Need.SELF_FILED, Need.REQUIRED_MATERIALS),
+        1,
+    ),
     T("pass_pre_review", S.PRE_REVIEW, S.RECEIVED, {C}, _("预审通过"), (), None),
     T(
         "accept",
         S.RECEIVED,
         S.ACCEPTED,
         {C},
-        _("受理"),
+        pgettext_lazy("case action", "受理"),
         (Need.CENTER_MAY_ACCEPT, Need.REQUIRED_MATERIALS),
         3,
     ),
@@ -149,7 +168,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.PRE_REVIEW,
         S.ACCEPTED,
         {C},
-        _("受理"),
+        pgettext_lazy("case action", "受理"),
         (Need.DEPTH_III, Need.CENTER_MAY_ACCEPT, Need.REQUIRED_MATERIALS),
         3,
     ),
@@ -159,7 +178,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         (S.PRE_REVIEW, S.RECEIVED, S.NOTIFIED),
         S.REFUSED,
         {C},
-        _("不予受理"),
+        pgettext_lazy("case action", "不予受理"),
         (Need.REASON,),
         5,
     ),
@@ -213,7 +232,15 @@ TRANSITIONS: tuple[Transition, ...] = (
         (Need.ONE_LEVEL, Need.NOTHING_TO_FOLLOW),
         11,
     ),
-    T("approve", S.APPROVAL, S.APPROVED, {P}, _("准予许可"), (Need.NOTHING_TO_FOLLOW,), 11),
+    T(
+        "approve",
+        S.APPROVAL,
+        S.APPROVED,
+        {P},
+        _("准予许可"),
+        (Need.SECOND_PERSON, Need.NOTHING_TO_FOLLOW),
+        11,
+    ),
     T(
         "approve_tolerated",
         S.IN_REVIEW,
@@ -229,11 +256,11 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.APPROVED_TOLERATED,
         {P},
         _("容缺准予"),
-        (Need.SOMETHING_TO_FOLLOW,),
+        (Need.SECOND_PERSON, Need.SOMETHING_TO_FOLLOW),
         12,
     ),
     T("deny", S.IN_REVIEW, S.DENIED, {R}, _("不予许可"), (Need.ONE_LEVEL, Need.REASON), 13),
-    T("deny", S.APPROVAL, S.DENIED, {P}, _("不予许可"), (Need.REASON,), 13),
+    T("deny", S.APPROVAL, S.DENIED, {P}, _("不予许可"), (Need.SECOND_PERSON, Need.REASON), 13),
     T("issue_result", APPROVED, S.ISSUED, {R, P}, _("制证出件")),
     T("hand_out", S.ISSUED, S.DELIVERED, {C, R, P}, _("送达/发放结果"), (Need.PICKUP_BY_CLERK,)),
     T("close", (S.DELIVERED,), S.CLOSED, {C, R, P}, _("办结归档"), (Need.NOTHING_TO_FOLLOW,)),
@@ -280,6 +307,9 @@ ACTIONS: tuple[Transition, ...] = (
     ),
 )
 
+# Steps inside the department: their notes are not shown or sent to the applicant.
+INTERNAL_ACTIONS = frozenset({"submit_for_approval", "return_for_review", "assign"})
+
 ALL_STEPS = TRANSITIONS + ACTIONS
 ACTION_NAMES: tuple[str, ...] = tuple(dict.fromkeys(t.action for t in ALL_STEPS))
 STATUS_CODES: dict[str, int] = {
@@ -310,6 +340,19 @@ def actions_from(status: str) -> list[Transition]:
 # Who the caller is, relative to a case
 
 
+ASSIGNMENTS_MEMO = "_tb_case_assignments"
+
+
+def _assignments(user) -> list:
+    """The user's active assignments, read once per user object (that is, once per request:
+    a list of cases asks for each row) rather than once per case."""
+    memo = getattr(user, ASSIGNMENTS_MEMO, None)
+    if memo is None:
+        memo = list(active_assignments(user))
+        setattr(user, ASSIGNMENTS_MEMO, memo)
+    return memo
+
+
 def actors_of(user, case: Case) -> frozenset[Actor]:
     """The actor kinds ``user`` holds for ``case`` (by role and data scope)."""
     if user is None or not user.is_authenticated:
@@ -319,7 +362,7 @@ def actors_of(user, case: Case) -> frozenset[Actor]:
         if case.applicant.user_id == user.pk or case.filed_by_id == user.pk:
             found.add(Actor.APPLICANT)
         return frozenset(found)
-    for assignment in active_assignments(user):
+    for assignment in _assignments(user):
         role = assignment.role
         if role == Role.AGENT and case.filed_by_id == user.pk:
             found.add(Actor.APPLICANT)

@@ -493,6 +493,7 @@ def generate(
 
 
 STEP_GAP = dt.timedelta(minutes=3)
+OPEN_BEFORE_DECISION = frozenset(lifecycle.BEFORE_ACCEPTANCE + lifecycle.UNDER_REVIEW)
 
 
 def _number(day: dt.date, serial: int) -> str:
@@ -530,17 +531,7 @@ def _batch(rng, size, first_id, items, applicants, index, paths, first, days, to
         if path is None:
             path = paths[key] = path_for(status, window=window, two_levels=plan.two_levels)
         # the newer the case, the likelier it is still open: open cases within ~30 days
-        if status in (
-            S.DRAFT,
-            S.PRE_REVIEW,
-            S.RECEIVED,
-            S.NOTIFIED,
-            S.ACCEPTED,
-            S.IN_REVIEW,
-            S.SUPPLEMENT,
-            S.SPECIAL,
-            S.APPROVAL,
-        ):
+        if status in OPEN_BEFORE_DECISION:
             submitted = today - dt.timedelta(days=rng.randrange(0, 30))
         else:
             submitted = first + dt.timedelta(days=rng.randrange(0, days - 7))

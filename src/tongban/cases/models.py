@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -356,7 +357,9 @@ class CaseMaterial(models.Model):
         related_name="+",
         db_index=False,
     )
-    uploaded_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    # set by services from their clock (services.now), so "new since the supplement request"
+    # compares times from one clock
+    uploaded_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     removed_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
 
     class Meta:

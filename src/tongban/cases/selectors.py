@@ -7,10 +7,12 @@ Who sees which cases (every list, detail, export and API call goes through :func
 | applicant | their own (the applicant record linked to their account) |
 | agent | the cases they filed |
 | window clerk | those of their center (a region scope: centers in the subtree) |
-| reviewer, approver | those of their department (the approving department) |
+| reviewer, approver | those of their department (the approving department), once accepted |
 | center administrator | those of their center, or of the centers in their region (a town) |
 | supervisor | everything in their region, read-only |
 | superuser | everything |
+
+Unsubmitted drafts filed online (web, mobile, kiosk, agency) are visible to their filer only.
 
 Catalog administrators and auditors see no cases (auditors read the audit log).
 """
@@ -18,12 +20,13 @@ Catalog administrators and auditors see no cases (auditors read the audit log).
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from tongban.core.errors import NotFound
 from tongban.org.roles import Role
 from tongban.org.scopes import active_assignments
 
-from .models import Case
+from .models import Case, Channel, Status
 
 CASE_ROLES = (
     Role.WINDOW_CLERK,
@@ -52,15 +55,16 @@ def scope_q(user, roles: tuple[Role, ...] = CASE_ROLES) -> Q:
         if role == Role.AGENT:
             q |= Q(filed_by=user)
         elif role in (Role.REVIEWER, Role.APPROVER):
-            if a.department_id:
-                q |= Q(department_id=a.department_id)
-            elif a.region_id:
-                q |= Q(department__region__path__startswith=a.region.path)
+            # the back office sees a case once it is accepted (the window owns it before)
+            q |= Q(department_id=a.department_id, accepted_at__isnull=False)
         elif a.center_id:
             q |= Q(center_id=a.center_id)
         elif a.region_id:
-            q |= Q(center__region__path__startswith=a.region.path)
-    return q
+            q |= Q(region__path__startswith=a.region.path)  # the accepting center's region
+    # An applicant's or agent's unsubmitted draft is theirs alone; window and mail drafts are
+    # the center's work in progress.
+    private_draft = Q(status=Status.DRAFT) & ~Q(channel__in=(Channel.WINDOW, Channel.MAIL))
+    return (q & ~private_draft) | (Q(filed_by=user) & private_draft)
 
 
 def visible_to(user, roles: tuple[Role, ...] = CASE_ROLES) -> QuerySet[Case]:
@@ -74,7 +78,7 @@ def case_for(user, number: str) -> Case:
     numbers cannot be probed)."""
     case = visible_to(user).filter(number=number).first() if number else None
     if case is None:
-        raise NotFound("未找到该办件。")
+        raise NotFound(_("未找到该办件。"))
     return case
 
 

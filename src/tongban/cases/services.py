@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tongban.accounts.models import Applicant
@@ -37,7 +37,7 @@ from tongban.org.roles import Role
 from tongban.org.scopes import active_assignments
 from tongban.registry.models import Licence
 
-from . import clock, uploads
+from . import clock, lifecycle, uploads
 from .lifecycle import Actor, Need, Transition, actors_of, applicable
 from .models import (
     ONLINE_CHANNELS,
@@ -46,6 +46,7 @@ from .models import (
     CaseMaterial,
     CaseNotice,
     Channel,
+    Colour,
     DeliveryMode,
     Status,
 )
@@ -154,6 +155,7 @@ class Context:
     items: list[str] | None = None
     days: int | None = None
     since: dt.datetime | None = None  # the start of the current supplement request
+    by: Any = None  # who takes the step
 
 
 def _need_error(need: Need, case: Case, ctx: Context) -> DomainError | None:
@@ -181,8 +183,7 @@ def _need_error(need: Need, case: Case, ctx: Context) -> DomainError | None:
         required, _tolerated = missing_materials(case)
         if required:
             return Conflict(
-                _("必要材料不全：%(names)s。请一次性告知申请人。")
-                % {"names": "、".join(m.name for m in required)},
+                _("必要材料不全：%(names)s。") % {"names": _("、").join(m.name for m in required)},
                 code="materials_missing",
                 details=[{"material": m.pk, "name": m.name} for m in required],
             )
@@ -219,6 +220,13 @@ def _need_error(need: Need, case: Case, ctx: Context) -> DomainError | None:
             return Conflict(_("该办件没有待补的容缺材料。"), code="nothing_to_follow")
     elif need is Need.PICKUP_BY_CLERK:
         pass  # checked with the actor in perform()
+    elif need is Need.SECOND_PERSON:
+        submitted = case.events.filter(action="submit_for_approval").order_by("-at", "-pk").first()
+        if submitted is not None and ctx.by is not None and submitted.actor_id == ctx.by.pk:
+            return Forbidden(
+                _("审核与审批须由不同的人完成：您已提交该办件审批，不能再作出审批决定。"),
+                code="four_eyes",
+            )
     elif need is Need.ONCE:
         if case.extension_days:
             return Conflict(_("办理时限只能延长一次。"), code="already_extended")
@@ -230,6 +238,53 @@ def _need_error(need: Need, case: Case, ctx: Context) -> DomainError | None:
                 details=[{"field": "days", "message": _("超出范围")}],
             )
     return None
+
+
+# Needs that depend on what the caller supplies or on checks reported on the try (materials,
+# reasons, lists, the acceptance scope); the others depend only on the case as it stands.
+INPUT_NEEDS = frozenset(
+    {
+        Need.LIST,
+        Need.REASON,
+        Need.DAYS,
+        Need.NEW_MATERIAL,
+        Need.REQUIRED_MATERIALS,
+        Need.CENTER_MAY_ACCEPT,
+    }
+)
+
+
+def feasible(case: Case, user, action: str, held=None) -> bool:
+    """Whether a row of the table for ``action`` could succeed for ``user`` as the case stands
+    (actor and the needs outside INPUT_NEEDS); the rest is checked when the step is taken and
+    reported as a message. The workbenches show buttons for feasible steps only."""
+    held = actors_of(user, case) if held is None else held
+    for row in applicable(case, action):
+        if not held & row.actors:
+            continue
+        ok = True
+        for need in row.needs:
+            if need in INPUT_NEEDS:
+                continue
+            if need is Need.PICKUP_BY_CLERK:
+                ok = case.delivery_mode != DeliveryMode.PICKUP or Actor.CLERK in held
+            else:
+                ok = _need_error(need, case, Context(by=user)) is None
+            if not ok:
+                break
+        if ok:
+            return True
+    return False
+
+
+def feasible_actions(user, case: Case) -> list[Transition]:
+    """The table rows ``user`` may take on ``case`` now, one per action (see :func:`feasible`)."""
+    held = actors_of(user, case)
+    found: dict[str, Transition] = {}
+    for row in lifecycle.actions_from(case.status):
+        if row.action not in found and held & row.actors and feasible(case, user, row.action, held):
+            found[row.action] = row
+    return list(found.values())
 
 
 ROLE_OF_ACTOR = {
@@ -335,6 +390,7 @@ def perform(
     actor, ctx)`` makes the step's own changes before the case is saved; it may return extra
     event data."""
     ctx = ctx or Context()
+    ctx.by = by
     with transaction.atomic():
         case = _locked(case)
         if action == "supplement":
@@ -351,7 +407,7 @@ def perform(
             clock.pause(case, day)
         if row.restarts_clock:
             extra["days_added"] = clock.resume(case, day)
-        case.colour = clock.colour(case, day)
+        old_colour, case.colour = case.colour, clock.colour(case, day)
         case.save()
         code = row.code
         if action == "withdraw" and case.accepted_at is None:
@@ -369,7 +425,14 @@ def perform(
             request=request,
         )
         if row.target is not None and row.target != from_status:
-            notify.case_status_changed(case, str(row.label), note)
+            listed = _("；").join(f"{i}. {text}" for i, text in enumerate(ctx.items or [], 1))
+            if action in lifecycle.INTERNAL_ACTIONS:
+                note = listed = ""  # the department's internal opinions stay inside
+            notify.case_status_changed(case, row.label, "\n".join(filter(None, [note, listed])))
+        if case.colour != old_colour and case.colour in (Colour.YELLOW, Colour.RED):
+            # A step can itself turn the light (a 即办件 is yellow on acceptance, a pause may end
+            # overdue): alert now, since refresh_clocks only alerts on a change it makes.
+            notify.case_clock_alert(case, case.colour)
     return case
 
 
@@ -388,8 +451,10 @@ def _last_event_at(case: Case, action: str) -> dt.datetime | None:
     return event.at if event else None
 
 
-def _notice(case: Case, kind: str, by, *, items=None, reason: str = "", name: str = "") -> None:
-    CaseNotice.objects.create(
+def _notice(
+    case: Case, kind: str, by, *, items=None, reason: str = "", name: str = ""
+) -> CaseNotice:
+    return CaseNotice.objects.create(
         case=case,
         kind=kind,
         number=public_number(NOTICE_PREFIX[kind]),
@@ -567,10 +632,30 @@ def _apply_form(case: Case, form: dict[str, Any], version: ItemVersion) -> None:
         raise InvalidInput(errors[0]["message"], details=errors)
 
 
-def update_form(case: Case, by, form: dict[str, Any], *, request=None) -> Case:
+def update_form(
+    case: Case, by, form: dict[str, Any], *, center: ServiceCenter | None = None, request=None
+) -> Case:
+    """Edit the application form; ``center`` moves a draft to another accepting center (the
+    applicant's choice of where to be accepted and pick up the result)."""
+
     def apply(c: Case, row, actor, ctx):
+        extra = {}
+        if center is not None and center.pk != c.center_id:
+            if c.status != Status.DRAFT:
+                raise Conflict(_("提交后不能更改受理中心。"), code="center_locked")
+            if not acceptance.can_accept_at(c.item, center, today()):
+                raise InvalidInput(
+                    _("%(center)s不在该事项的受理范围内。") % {"center": center.name},
+                    code="not_in_acceptance_scope",
+                    details=[{"field": "center", "message": _("不在受理范围内")}],
+                )
+            c.center, c.region = center, center.region
+            extra["center"] = center.code
         _apply_form(c, form, c.version)
-        return {"fields": sorted(k for k in form if k in (*FORM_FIELDS, *_CASE_FORM_FIELDS))}
+        return {
+            "fields": sorted(k for k in form if k in (*FORM_FIELDS, *_CASE_FORM_FIELDS)),
+            **extra,
+        }
 
     return perform(case, "edit", by, request=request, apply=apply)
 
@@ -616,17 +701,31 @@ def pass_pre_review(case: Case, by, *, note: str = "", request=None) -> Case:
     return perform(case, "pass_pre_review", by, ctx=Context(note=note), request=request)
 
 
-def _resolve_department(exercise: ledger.Exercise, item: ServiceItem) -> Department:
-    if exercise.department is not None:
-        return exercise.department
-    named = Department.objects.filter(name=exercise.body).first()
-    if named is not None:
-        return named
+def resolve_department(exercise: ledger.Exercise, item: ServiceItem) -> Department:
+    """The department whose reviewers handle a case approved by ``exercise`` (承接部门).
+
+    Exercised by the item's own department: that department. Delegated, authorized or
+    entrusted (委托: decided in the entrusting department's name, but handled by the receiving
+    body): the department registered under the receiving body's name, nearest the entry's
+    region. Nothing is guessed: a receiving body that is not a registered department stops the
+    acceptance with a 409 telling the catalog administrators what to register."""
+    if exercise.mode == "own":
+        return exercise.department or item.department
+    named = Department.objects.filter(name=exercise.body)
     if exercise.region is not None:
-        local = Department.objects.filter(region=exercise.region).order_by("code").first()
+        local = named.filter(region__path__startswith=exercise.region.path).first()
         if local is not None:
             return local
-    return item.department
+    found = named.first()
+    if found is None:
+        raise Conflict(
+            _(
+                "承接主体“%(body)s”尚未登记为部门，无法确定审批部门。请事项管理员在组织机构中登记该部门。"
+            )
+            % {"body": exercise.body},
+            code="approving_department_unknown",
+        )
+    return found
 
 
 def accept(case: Case, by, *, window: Window | None = None, note: str = "", request=None) -> Case:
@@ -637,8 +736,9 @@ def accept(case: Case, by, *, window: Window | None = None, note: str = "", requ
         if window is not None and window.center_id != c.center_id:
             raise InvalidInput(_("窗口不属于受理中心。"), details=[{"field": "window"}])
         accepted_at = now()
-        exercise = ledger.approving_body(c.item, c.center.region, today())
-        c.department = _resolve_department(exercise, c.item)
+        with translation.override(settings.LANGUAGE_CODE):  # bodies are recorded in Chinese
+            exercise = ledger.approving_body(c.item, c.center.region, today())
+        c.department = resolve_department(exercise, c.item)
         c.approving_body = exercise.body
         c.decision_in_name_of = exercise.in_name_of
         c.accepted_by = by
@@ -647,7 +747,7 @@ def accept(case: Case, by, *, window: Window | None = None, note: str = "", requ
         _required, tolerated = missing_materials(c)
         c.tolerated_pending = bool(tolerated)
         clock.start(c, accepted_at)
-        _notice(
+        notice = _notice(
             c,
             CaseNotice.Kind.ACCEPTANCE,
             by,
@@ -658,10 +758,23 @@ def accept(case: Case, by, *, window: Window | None = None, note: str = "", requ
             "department": c.department.code,
             "mode": exercise.mode,
             "due_date": c.due_date.isoformat(),
+            "due_provisional": c.due_provisional,
             "to_follow": [m.name for m in tolerated],
+            "notice": notice.number,
         }
 
     return perform(case, "accept", by, ctx=Context(note=note), request=request, apply=apply)
+
+
+def receive_and_accept(
+    case: Case, by, *, window: Window | None = None, note: str = "", request=None
+) -> Case:
+    """The window's usual single step for a walk-in: receive the registered draft and accept
+    it, both or neither (a refused acceptance leaves the draft as it was)."""
+    with transaction.atomic():
+        if case.status == Status.DRAFT:
+            case = receive(case, by, request=request)
+        return accept(case, by, window=window, note=note, request=request)
 
 
 def notify_missing(case: Case, by, *, items: list[str], note: str = "", request=None) -> Case:
@@ -724,7 +837,8 @@ def request_supplement(case: Case, by, *, items: list[str], note: str = "", requ
 
     def apply(c: Case, row, actor, ctx):
         c.supplement_due = today() + dt.timedelta(days=supplement_calendar_days())
-        _notice(c, CaseNotice.Kind.SUPPLEMENT, by, items=ctx.items)
+        notice = _notice(c, CaseNotice.Kind.SUPPLEMENT, by, items=ctx.items)
+        return {"supplement_due": c.supplement_due.isoformat(), "notice": notice.number}
 
     ctx = Context(note=note, items=items)
     return perform(case, "request_supplement", by, ctx=ctx, request=request, apply=apply)
@@ -801,6 +915,11 @@ def issue_result(case: Case, by, *, valid_until: dt.date | None = None, request=
     """制证出件: the result gets a number; an electronic licence goes into the applicant's wallet
     for reuse in later applications."""
 
+    if valid_until is not None and valid_until < today():
+        raise InvalidInput(
+            _("有效期不能早于今天。"), details=[{"field": "valid_until", "message": _("已过期")}]
+        )
+
     def apply(c: Case, row, actor, ctx):
         c.issued_at = now()
         c.licence_number = public_number("ZZ")
@@ -872,8 +991,10 @@ def receive_tolerated(case: Case, by, *, note: str = "", request=None) -> Case:
 # Materials
 
 
-def _material_of(case: Case, material_id: int | None) -> Material | None:
+def _material_of(case: Case, material_id: int | None, *, required: bool = False):
     if material_id is None:
+        if required:
+            raise InvalidInput(_("请选择材料清单中的一项。"), details=[{"field": "material"}])
         return None
     material = case.version.materials.filter(pk=material_id).first()
     if material is None:
@@ -904,6 +1025,7 @@ def add_upload(case: Case, by, *, material_id: int | None, upload, request=None)
             scan=checked.scan,
             supplement=_in_supplement(c),
             uploaded_by=by,
+            uploaded_at=now(),
         )
         cm.file.save(checked.storage_name, checked.content, save=False)
         cm.save()
@@ -919,7 +1041,7 @@ def attach_licence(case: Case, by, *, material_id: int, licence_id: int, request
     holder: dict[str, CaseMaterial] = {}
 
     def apply(c: Case, row, actor, ctx):
-        material = _material_of(c, material_id)
+        material = _material_of(c, material_id, required=True)
         licence = Licence.objects.filter(pk=licence_id, holder=c.applicant).first()
         if licence is None or not licence.usable_on(today()):
             raise InvalidInput(_("未找到该申请人的有效电子证照。"), details=[{"field": "licence"}])
@@ -936,6 +1058,7 @@ def attach_licence(case: Case, by, *, material_id: int, licence_id: int, request
             licence=licence,
             supplement=_in_supplement(c),
             uploaded_by=by,
+            uploaded_at=now(),
         )
         return {"material": material.name, "licence": licence.number}
 
@@ -950,7 +1073,7 @@ def check_paper(case: Case, by, *, material_id: int, request=None) -> CaseMateri
     def apply(c: Case, row, actor, ctx):
         if actor is not Actor.CLERK:
             raise Forbidden(_("纸质材料由窗口人员核验。"), code="not_allowed")
-        material = _material_of(c, material_id)
+        material = _material_of(c, material_id, required=True)
         holder["material"] = CaseMaterial.objects.create(
             case=c,
             material=material,
@@ -958,6 +1081,7 @@ def check_paper(case: Case, by, *, material_id: int, request=None) -> CaseMateri
             source=CaseMaterial.Source.PAPER,
             supplement=_in_supplement(c),
             uploaded_by=by,
+            uploaded_at=now(),
         )
         return {"material": material.name}
 
@@ -993,6 +1117,7 @@ class ClockRun:
     changed: int
     turned_yellow: int
     turned_red: int
+    changes: tuple[tuple[str, str, str], ...] = ()  # (case number, old colour, new colour)
 
 
 def refresh_clocks(on: dt.date | None = None, *, batch: int = 2000) -> ClockRun:
@@ -1007,6 +1132,7 @@ def refresh_clocks(on: dt.date | None = None, *, batch: int = 2000) -> ClockRun:
     )
     checked = changed = yellow = red = 0
     last = 0
+    changes: list[tuple[str, str, str]] = []
     while True:
         chunk = list(qs.filter(pk__gt=last)[:batch])
         if not chunk:
@@ -1019,6 +1145,7 @@ def refresh_clocks(on: dt.date | None = None, *, batch: int = 2000) -> ClockRun:
             if new != case.colour:
                 old, case.colour = case.colour, new
                 updates.append(case)
+                changes.append((case.number, old, new))
                 if new in ("yellow", "red") and old != new:
                     yellow += new == "yellow"
                     red += new == "red"
@@ -1032,7 +1159,7 @@ def refresh_clocks(on: dt.date | None = None, *, batch: int = 2000) -> ClockRun:
             actor_label="system",
             data={"on": on.isoformat(), "changed": changed, "yellow": yellow, "red": red},
         )
-    return ClockRun(checked, changed, yellow, red)
+    return ClockRun(checked, changed, yellow, red, tuple(changes))
 
 
 def is_online(case: Case) -> bool:

@@ -1275,6 +1275,7 @@ def _write(plan: Plan, result: CatalogSeedResult) -> None:
     items = _write_items(plan, departments, powers, result)
     _write_acceptance(plan, items, result)
     _write_ledger(plan, powers, regions, result)
+    _register_receiving_bodies(plan, regions)
     _write_supervision(plan, departments, powers, result)
 
 
@@ -1438,6 +1439,38 @@ def _write_ledger(
         result.created["ledger"] += len(new)
         if new:
             existing = index()
+
+
+def _register_receiving_bodies(plan: Plan, regions: dict) -> None:
+    """Every body that receives a delegated power is a department cases can be routed to
+    (cases/services.resolve_department): a town's 人民政府, a street's 办事处, a functional area's
+    管理委员会. Created once, named exactly as the ledger names them."""
+    from tongban.org.models import Department
+
+    known = set(Department.objects.values_list("name", flat=True))
+    wanted = sorted({(e.receiving_body, e.region) for e in plan.ledger if e.receiving_body})
+    new, used = [], set(Department.objects.values_list("code", flat=True))
+    for body, region_code in wanted:
+        if body in known:
+            continue
+        region = regions[region_code]
+        code = f"D-{region.code}-ZF"
+        n = 1
+        while code in used:
+            n += 1
+            code = f"D-{region.code}-ZF{n}"
+        used.add(code)
+        known.add(body)
+        new.append(
+            Department(
+                code=code,
+                name=body,
+                short_name=body[:40],
+                level=Department.Level.TOWN,
+                region=region,
+            )
+        )
+    Department.objects.bulk_create(new)
 
 
 def _write_supervision(

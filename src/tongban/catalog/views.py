@@ -184,7 +184,7 @@ class Guide:
             (_("服务对象"), v.get_subject_display()),
             (_("行使层级"), v.get_exercise_level_display()),
             (_("权力来源"), v.get_power_source_display()),
-            (_("办理形式"), "、".join(handling_forms(v)) or _("无")),
+            (_("办理形式"), _("、").join(handling_forms(v)) or _("无")),
             (_("受理范围"), self.scope_label),
         ]
         if v.tongban_scope:
@@ -204,7 +204,7 @@ class Guide:
         if v.result_by_mail:
             delivery.append(_("办理结果可免费邮寄送达"))
         if delivery:
-            rows.append((_("寄递服务"), "；".join(delivery)))
+            rows.append((_("寄递服务"), _("；").join(delivery)))
         if v.intermediary_service:
             rows.append((_("中介服务"), v.intermediary_service))
         if v.quantity_limit:
@@ -834,9 +834,9 @@ def _last_rejection(version: ItemVersion) -> str:
 def _display(version: ItemVersion, name: str) -> str:
     value = getattr(version, name)
     if name == "themes":
-        return "、".join(themes.labels(value, themes.THEMES))
+        return _("、").join(themes.labels(value, themes.THEMES))
     if name == "life_events":
-        return "、".join(themes.labels(value, themes.LIFE_EVENTS))
+        return _("、").join(themes.labels(value, themes.LIFE_EVENTS))
     if isinstance(value, bool):
         return yes_no(value)
     display = getattr(version, f"get_{name}_display", None)

@@ -2,7 +2,9 @@
 
 Variables: DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, HOST, PORT,
 SECURE_SSL (HTTPS-only cookies and redirects; on by default when DEBUG is off),
-CSRF_TRUSTED_ORIGINS, MEDIA_ROOT, TONGBAN_DATA_DIR, LOG_LEVEL.
+CSRF_TRUSTED_ORIGINS, MEDIA_ROOT, TONGBAN_DATA_DIR, LOG_LEVEL; case clocks and Celery: see the
+block "Case clocks and background tasks"; uploaded files' storage, size limit and virus scanner:
+the block "Case materials storage".
 
 Without DATABASE_URL the embedded SQLite database in ``var/tongban.sqlite3`` is used (WAL mode);
 without REDIS_URL the cache is process-local memory.
@@ -183,6 +185,28 @@ STORAGES = {
     },
 }
 
+# --- Case materials storage (cases/uploads.py, cases/previews.py) ---------------------------
+# Owned by the case materials job. Variables: MEDIA_STORAGE_BACKEND (dotted path of the Django
+# storage class for uploaded files; default the local file system under MEDIA_ROOT; an
+# S3-compatible store once a backend such as django-storages is installed, e.g.
+# "storages.backends.s3.S3Storage"), MEDIA_STORAGE_OPTIONS (a JSON object passed to that class,
+# e.g. {"bucket_name": "tongban-media", "endpoint_url": "https://…", "default_acl": "private"}),
+# CASE_UPLOAD_MAX_BYTES (10 MB), CASE_UPLOAD_MAX_PIXELS (50 megapixels), CASE_VIRUS_SCANNER
+# (dotted path of scanner(content, name) -> bool; the default only refuses the EICAR test file).
+# Media are never served under MEDIA_URL: every file goes through the access-checked views.
+STORAGES["default"] = {
+    "BACKEND": env.str(
+        "MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+    ),
+    "OPTIONS": env.json("MEDIA_STORAGE_OPTIONS", default={}),
+}
+FILE_UPLOAD_PERMISSIONS = 0o640  # personal data: not world-readable on the file system
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+CASE_UPLOAD_MAX_BYTES = env.int("CASE_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+CASE_UPLOAD_MAX_PIXELS = env.int("CASE_UPLOAD_MAX_PIXELS", default=50_000_000)
+CASE_VIRUS_SCANNER = env.str("CASE_VIRUS_SCANNER", default="tongban.cases.uploads.default_scanner")
+# --- end of case materials storage ------------------------------------------------------------
+
 # --- Security ---------------------------------------------------------------------------------
 SECURE_SSL = env.bool("SECURE_SSL", default=not DEBUG)
 SECURE_SSL_REDIRECT = SECURE_SSL
@@ -207,6 +231,45 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 # --- Working days -----------------------------------------------------------------------------
 # A case turns yellow when at most this many working days are left.
 WORKDAY_WARNING_DAYS = env.int("WORKDAY_WARNING_DAYS", default=1)
+
+# --- Case clocks and background tasks (Celery) ------------------------------------------------
+# Owned by the cases clock job (cases/clock.py, cases/tasks.py, config/celery.py).
+# Variables: CASE_YELLOW_DAYS (a case turns yellow when at most this many working days are left;
+# default WORKDAY_WARNING_DAYS), CASE_MAX_EXTENSION_DAYS (§42: 10), CASE_SUPPLEMENT_DAYS (10
+# calendar days for mailed 补正 materials), CELERY_BROKER_URL (default REDIS_URL),
+# CELERY_TASK_ALWAYS_EAGER (default: on when there is no broker), CASE_CLOCKS_MINUTES (15).
+CASE_YELLOW_DAYS = env.int("CASE_YELLOW_DAYS", default=WORKDAY_WARNING_DAYS)
+CASE_MAX_EXTENSION_DAYS = env.int("CASE_MAX_EXTENSION_DAYS", default=10)
+CASE_SUPPLEMENT_DAYS = env.int("CASE_SUPPLEMENT_DAYS", default=10)
+# Rate limits (django-ratelimit, in the cache): CASE_PROGRESS_RATE — the public progress query,
+# page and API together, per address ("10/m"); CASE_PROGRESS_NUMBER_RATE — the same query per
+# case number, whatever the address, so one number's mobile cannot be guessed from many
+# addresses ("30/h"); CASE_LOOKUP_RATE — staff looking applicants up by identity number (API
+# intake, the window's find and register), per user ("120/h").
+CASE_PROGRESS_RATE = env.str("CASE_PROGRESS_RATE", default="10/m")
+CASE_PROGRESS_NUMBER_RATE = env.str("CASE_PROGRESS_NUMBER_RATE", default="30/h")
+CASE_LOOKUP_RATE = env.str("CASE_LOOKUP_RATE", default="120/h")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
+# No broker (the embedded default): .delay() runs the task in-process, at once.
+CELERY_TASK_ALWAYS_EAGER = env.bool(
+    "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://"
+)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True  # no result backend: tasks write their outcome to the database
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep LOGGING (and its masking filter) below
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "case-clocks": {
+        "task": "tongban.cases.tasks.refresh_clocks",
+        "schedule": timedelta(minutes=env.int("CASE_CLOCKS_MINUTES", default=15)),
+    },
+    "deliver-webhooks": {
+        "task": "tongban.notify.deliver_webhooks",
+        "schedule": timedelta(minutes=1),
+    },
+}
+# --- end of case clocks and background tasks --------------------------------------------------
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

@@ -59,6 +59,26 @@ def purge_expired(identity: dict | None = None) -> int:
     return stale.delete()[0]
 
 
+def request_digest(request) -> str:
+    """A keyed digest of what the request asks for (keyed, so a stored digest of a body that
+    holds a password cannot be brute-forced). Multipart uploads are digested from their parsed
+    fields and files (streamed), never by reading the whole raw body into memory."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), digestmod=hashlib.sha256)
+    if request.content_type == "multipart/form-data":
+        for name in sorted(request.POST):
+            for value in request.POST.getlist(name):
+                digest.update(f"field:{name}={value}\n".encode())
+        for name in sorted(request.FILES):
+            for upload in request.FILES.getlist(name):
+                digest.update(f"file:{name}:{upload.name}:{upload.size}\n".encode())
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+    else:
+        digest.update(request.body or b"")
+    return digest.hexdigest()
+
+
 def idempotent(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -78,10 +98,7 @@ def idempotent(view):
             "path": request.path[:300],
             "key": key,
         }
-        # Keyed, so a stored digest of a body that holds a password cannot be brute-forced.
-        body_hash = hmac.new(
-            settings.SECRET_KEY.encode(), request.body or b"", hashlib.sha256
-        ).hexdigest()
+        body_hash = request_digest(request)
         purge_expired(identity)
         with transaction.atomic():
             try:

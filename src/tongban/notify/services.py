@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -67,14 +67,16 @@ def send(*, kind: str, subject: str, body: str, user=None, mobile: str = "", cas
 
 
 def case_status_changed(case, label: str, note: str = "") -> None:
-    """Tell the applicant that their case moved (inbox and SMS)."""
-    subject = _("您的办件%(number)s：%(step)s") % {"number": case.number, "step": label}
-    body = _("事项：%(title)s。当前状态：%(status)s。") % {
-        "title": case.title,
-        "status": case.get_status_display(),
-    }
-    if note:
-        body += _("说明：%(note)s") % {"note": note[:300]}
+    """Messages are written in the platform's language (Chinese), whatever the language of the
+    staff member whose step sent them. Tell the applicant that their case moved (inbox and SMS)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("您的办件%(number)s：%(step)s") % {"number": case.number, "step": str(label)}
+        body = _("事项：%(title)s。当前状态：%(status)s。") % {
+            "title": case.title,
+            "status": case.get_status_display(),
+        }
+        if note:
+            body += _("说明：%(note)s") % {"note": note[:300]}
     send(
         kind="case_status",
         subject=subject,
@@ -89,11 +91,15 @@ def case_clock_alert(case, colour: str) -> None:
     """Tell the people responsible that a case is about to be or is overdue."""
     from tongban.org.models import StaffAssignment
 
-    if colour == "red":
-        subject = _("办件%(number)s已超期") % {"number": case.number}
-    else:
-        subject = _("办件%(number)s即将到期") % {"number": case.number}
-    body = _("事项：%(title)s，办结期限：%(due)s。") % {"title": case.title, "due": case.due_date}
+    with translation.override(settings.LANGUAGE_CODE):
+        if colour == "red":
+            subject = _("办件%(number)s已超期") % {"number": case.number}
+        else:
+            subject = _("办件%(number)s即将到期") % {"number": case.number}
+        body = _("事项：%(title)s，办结期限：%(due)s。") % {
+            "title": case.title,
+            "due": case.due_date,
+        }
     if case.assignee_id:
         recipients = [case.assignee]
     else:
@@ -109,3 +115,32 @@ def case_clock_alert(case, colour: str) -> None:
 
 def unread_count(user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+MAX_ID = 2**63 - 1  # the largest database id (bigint); beyond it a query overflows
+
+
+def valid_id(value) -> int | None:
+    """``value`` as a message id (1 ≤ id ≤ 2**63 − 1), or None when it cannot be one."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
+def mark_read(user, ids=None) -> int:
+    """Mark the user's inbox messages as read (``ids``: some of them; None: all). Returns how
+    many changed; another user's messages are never touched, and ids that cannot be messages
+    (not numbers, out of range) are ignored — they never mean "all"."""
+    qs = Notification.objects.filter(
+        user=user, channel=Notification.Channel.INBOX, read_at__isnull=True
+    )
+    if ids is not None:
+        wanted = {n for n in (valid_id(i) for i in ids) if n is not None}
+        if not wanted:
+            return 0
+        qs = qs.filter(pk__in=sorted(wanted))
+    return qs.update(read_at=timezone.now())

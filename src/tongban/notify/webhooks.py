@@ -122,7 +122,10 @@ def event_body(case, event) -> str:
 
 
 def enqueue_case_event(case, event) -> int:
-    """Write a pending delivery for each subscription that wants this event."""
+    """Write a pending delivery for each subscription that wants this event. Department systems
+    hear of a case from its acceptance on (before, it is the window's)."""
+    if case.accepted_at is None:
+        return 0
     subscriptions = [
         s
         for s in WebhookSubscription.objects.filter(department_id=case.department_id, active=True)
@@ -242,6 +245,7 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 200) -> Delivery
                 .filter(
                     status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING],
                     next_attempt_at__lte=now,
+                    subscription__active=True,  # a switched-off system gets nothing more
                 )
                 .order_by("next_attempt_at", "pk")
                 .first()

@@ -16,6 +16,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.selectors import applicant_of
+from tongban.cases import services as case_services
+from tongban.cases.worklist import STAFF_CASE_ROLES
+from tongban.cases.worklist import home_cards as case_home_cards
 from tongban.core import audit
 from tongban.core.masking import mask_mobile, mask_name, mask_text
 from tongban.core.models import AuditEvent
@@ -100,11 +103,31 @@ def _applicant(request, scope: DataScope) -> dict:
     ]
     applicant = applicant_of(user)
     return {
+        **_applicant_cases(user),
         "applicant": applicant,
         "applicant_representative": mask_name(applicant.legal_representative) if applicant else "",
         "account": user,
         "account_mobile": mask_mobile(user.mobile),
         "recent_logins": logins,
+    }
+
+
+APPLICANT_CASES_SHOWN = 5
+
+
+def _applicant_cases(user) -> dict:
+    """The applicant's cases that need them now (drafts, 一次性告知, 补正) and their counts."""
+    from tongban.cases import selectors as case_selectors
+    from tongban.cases.views_applicant import ACTION_NEEDED, OPEN, ask_of, status_tone
+    from tongban.notify.services import unread_count
+
+    mine = case_selectors.visible_to(user)
+    todo = mine.filter(status__in=ACTION_NEEDED).order_by("-updated_at", "-pk")
+    return {
+        "cases_todo": [(c, ask_of(c), status_tone(c.status)) for c in todo[:APPLICANT_CASES_SHOWN]],
+        "cases_todo_total": todo.count(),
+        "cases_open_total": mine.filter(status__in=OPEN).count(),
+        "messages_unread": unread_count(user),
     }
 
 
@@ -264,6 +287,9 @@ def build(role: Role, request) -> dict:
     context = BUILDERS[role](request, scope)
     if role.is_staff:
         context["assignments"] = list(active_assignments(user, role))
+    if role in STAFF_CASE_ROLES:
+        # waiting cases and the yellow / red lights, linking into the case workbench
+        context["case_cards"] = case_home_cards(user, role, case_services.today())
     return context
 
 

@@ -3,6 +3,7 @@ task). An entry is shown when the user holds any of its roles; public entries al
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -19,16 +20,43 @@ class NavEntry:
     url_name: str
     roles: frozenset[Role] | None  # None: everyone, signed in or not
     staff_only: bool = False
+    counter: Callable[[object], int] | None = None  # shown after the label when > 0
+    count_label: Promise | None = None  # how the label reads with the count; default "label（n）"
+
+
+def _unread_messages(request) -> int:
+    from tongban.notify.services import unread_count
+
+    return unread_count(request.user)
+
+
+APPLICANT = frozenset({Role.APPLICANT})
 
 
 STAFF = frozenset(r for r in Role if r.is_staff)
+CASE_STAFF = frozenset(
+    {Role.WINDOW_CLERK, Role.REVIEWER, Role.APPROVER, Role.CENTER_ADMIN, Role.SUPERVISOR}
+)
 
 NAV: tuple[NavEntry, ...] = (
     NavEntry("home", _("首页"), "web:landing", None),
     NavEntry("guides", _("办事指南"), "catalog:browse", None),
     NavEntry("centers", _("服务网点"), "org:center_list", None),
     NavEntry("workbench", _("我的工作台"), "web:workbench", frozenset(Role)),
+    NavEntry("my_cases", _("我的办件"), "cases_applicant:my_cases", APPLICANT),
+    NavEntry("licences", _("证照夹"), "cases_applicant:licences", APPLICANT),
+    NavEntry(
+        "messages",
+        _("消息"),
+        "cases_applicant:messages",
+        APPLICANT,
+        counter=_unread_messages,
+        count_label=_("%(label)s（%(n)s 条未读）"),
+    ),
+    NavEntry("progress", _("进度查询"), "cases_applicant:progress", None),
     NavEntry("catalog", _("事项管理"), "catalog:workbench", frozenset({Role.CATALOG_ADMIN})),
+    NavEntry("intake", _("窗口收件"), "cases_staff:intake", frozenset({Role.WINDOW_CLERK})),
+    NavEntry("cases_staff", _("办件工作台"), "cases_staff:index", CASE_STAFF),
     NavEntry("my_scope", _("我的数据范围"), "web:my_scope", STAFF),
     NavEntry("admin", _("管理后台"), "admin:index", frozenset({Role.CATALOG_ADMIN}), True),
 )
@@ -40,6 +68,7 @@ class NavItem:
     label: str
     url: str
     active: bool
+    count: int = 0
 
 
 def navigation_for(request, roles: list[Role]) -> list[NavItem]:
@@ -57,4 +86,12 @@ def navigation_for(request, roles: list[Role]) -> list[NavItem]:
         visible.append((entry, reverse(entry.url_name)))
     matches = [url for _, url in visible if (path == url if url == "/" else path.startswith(url))]
     current = max(matches, key=len, default=None)
-    return [NavItem(e.key, str(e.label), url, url == current) for e, url in visible]
+    items = []
+    for e, url in visible:
+        count = e.counter(request) if e.counter is not None else 0
+        label = str(e.label)
+        if count:
+            template = str(e.count_label or _("%(label)s（%(n)s）"))
+            label = template % {"label": label, "n": count}
+        items.append(NavItem(e.key, str(label), url, url == current, count))
+    return items

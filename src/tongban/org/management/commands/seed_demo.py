@@ -12,6 +12,7 @@ import unicodedata
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from tongban.cases import demo as cases_demo
 from tongban.catalog import demo as catalog_demo
 from tongban.org import demo
 
@@ -31,7 +32,10 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Build the demo world (regions, centers, windows, departments, staff, applicants)."
+    help = (
+        "Build the demo world (regions, centers, windows, departments, staff, applicants), its "
+        "service catalog and a year of cases."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -41,6 +45,16 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--quiet", action="store_true", help="Print nothing unless something goes wrong."
+        )
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=getattr(settings, "DEMO_CASES", cases_demo.DEFAULT_SIZE),
+            help=(
+                "Random cases of the demo year (plus the showcase cases of the demo accounts); "
+                f"default {cases_demo.DEFAULT_SIZE} (setting DEMO_CASES); 0 builds none. Only "
+                "the first run builds them."
+            ),
         )
 
     def handle(self, *args, **options):
@@ -56,6 +70,10 @@ class Command(BaseCommand):
         catalog_started = time.perf_counter()
         catalog = catalog_demo.seed(profile)
         catalog_elapsed = time.perf_counter() - catalog_started
+        # A year of cases (tongban.cases.demo) on the catalog.
+        cases = None
+        if options["cases"] > 0:
+            cases = cases_demo.seed(profile, size=options["cases"])
         elapsed = time.perf_counter() - started
         if options["quiet"]:
             return
@@ -86,7 +104,45 @@ class Command(BaseCommand):
                 "same password; applicants can also log in with their ID number, credit code "
                 "or mobile."
             )
+        if cases is not None:
+            self._print_cases(cases)
         base = f"http://{settings.HOST}:{settings.PORT}"
         out("")
         out(f"Site:         {base}/")
         out(f"Django admin: {base}/admin/  (admin / {result.password})")
+
+    def _print_cases(self, cases: cases_demo.CasesSeedResult) -> None:
+        out = self.stdout.write
+        out("")
+        total = sum(cases.statuses.values())
+        if cases.skipped:
+            out(f"Cases: {total} (already built; this run created none).")
+        else:
+            out(
+                f"Cases in {cases.seconds.get('total', 0):.1f} s: {total} cases · "
+                + " · ".join(f"{k} {v}" for k, v in cases.created.items() if k != "cases")
+            )
+        out(
+            f"  online share {cases.online_share:.1%}; "
+            f"overdue (red) {cases.colours.get('red', 0)}, yellow {cases.colours.get('yellow', 0)}"
+        )
+        for number, mobile, status in cases.progress_examples:
+            out(f"  Progress query (办件进度查询): case {number}, mobile {mobile} ({status})")
+        with_cases = [u for u in ("citizen", "enterprise") if cases.applicants.get(u)]
+        for username in with_cases:
+            statuses = ", ".join(status for _n, status, _m in cases.applicants[username])
+            out(f"  {username} owns {len(cases.applicants[username])} cases: {statuses}")
+        others = len(cases.applicants) - len(with_cases)
+        if others > 0:
+            out(f"  … and {others} more demo applicants own a few cases each.")
+        waiting = sorted(cases.waiting.items(), key=lambda kv: (-kv[1], kv[0]))
+        if waiting:
+            shown = [u for u, _n in waiting if u.startswith(("reviewer_", "approver_"))] + [
+                u for u, _n in waiting if u.startswith("clerk_")
+            ][:6]
+            more = len(waiting) - len(shown)
+            out(
+                "  Work waiting: "
+                + ", ".join(f"{u} {cases.waiting[u]}" for u in shown)
+                + (f", and {more} more clerks" if more > 0 else "")
+            )
