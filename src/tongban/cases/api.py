@@ -29,7 +29,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,7 +43,7 @@ from tongban.accounts import selectors as account_selectors
 from tongban.accounts.models import Applicant
 from tongban.api.auth import PUBLIC, STAFF_OR_APPLICANT
 from tongban.api.pagination import Paginated
-from tongban.api.schemas import errors
+from tongban.api.schemas import choice_label, errors, url_or_none
 from tongban.catalog.models import Material, ServiceItem
 from tongban.core import audit, validators
 from tongban.core.errors import Forbidden, InvalidInput, NotFound, RateLimited
@@ -86,20 +86,6 @@ router = Router(tags=["cases"])
 READ_ERRORS = errors(401, 404)
 WRITE_ERRORS = errors(401, 403, 404, 409, 422)
 NUMBER_MAX = 40  # Case.number max_length
-
-
-def _label(choices, value) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return ""
-
-
-def _url(name: str, *args) -> str | None:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def _username(user) -> str | None:
@@ -192,7 +178,7 @@ def _provided(cm: CaseMaterial) -> dict[str, Any]:
     return {
         "id": cm.pk,
         "source": cm.source,
-        "source_label": _label(CaseMaterial.Source, cm.source),
+        "source_label": choice_label(CaseMaterial.Source, cm.source),
         "name": cm.name,
         "original_name": cm.original_name,
         "content_type": cm.content_type,
@@ -201,7 +187,9 @@ def _provided(cm: CaseMaterial) -> dict[str, Any]:
         "licence": cm.licence.number if cm.licence_id else None,
         "supplement": cm.supplement,
         "uploaded_at": cm.uploaded_at,
-        "url": _url("cases_documents:material_file", cm.case.number, cm.pk) if cm.file else None,
+        "url": url_or_none("cases_documents:material_file", cm.case.number, cm.pk)
+        if cm.file
+        else None,
     }
 
 
@@ -284,7 +272,7 @@ def _events(case: Case, user) -> list[dict[str, Any]]:
                 "label": _event_label(e.action, e.from_status),
                 "from_status": e.from_status,
                 "to_status": e.to_status,
-                "to_status_label": _label(Status, e.to_status) if e.to_status else "",
+                "to_status_label": choice_label(Status, e.to_status) if e.to_status else "",
                 "code": e.code,
                 "actor": actor,
                 "role": e.role,
@@ -301,13 +289,13 @@ def _notices(case: Case) -> list[dict[str, Any]]:
     return [
         {
             "kind": n.kind,
-            "kind_label": _label(CaseNotice.Kind, n.kind),
+            "kind_label": choice_label(CaseNotice.Kind, n.kind),
             "number": n.number,
             "items": list(n.items or []),
             "reason": n.reason,
             "issued_in_name_of": n.issued_in_name_of,
             "issued_at": n.issued_at,
-            "pdf_url": _url("cases_documents:notice_pdf", case.number, n.number),
+            "pdf_url": url_or_none("cases_documents:notice_pdf", case.number, n.number),
         }
         for n in case.notices.order_by("issued_at", "pk")
     ]
@@ -348,7 +336,7 @@ def _clock(case: Case) -> dict[str, Any]:
         "due_date": case.due_date,
         "remaining_working_days": clock.remaining(case, day) if running else None,
         "colour": colour,
-        "colour_label": _label(Colour, colour),
+        "colour_label": choice_label(Colour, colour),
         "provisional": case.due_provisional,
         "paused": case.paused_since is not None,
         "paused_since": case.paused_since,
@@ -374,9 +362,9 @@ def _detail(case: Case, user) -> dict[str, Any]:
         "item": case.item.code,
         "version": case.version.number,
         "channel": case.channel,
-        "channel_label": _label(Channel, case.channel),
+        "channel_label": choice_label(Channel, case.channel),
         "status": case.status,
-        "status_label": _label(Status, case.status),
+        "status_label": choice_label(Status, case.status),
         "applicant": {
             "id": applicant.pk,
             "kind": applicant.kind,
@@ -388,7 +376,7 @@ def _detail(case: Case, user) -> dict[str, Any]:
         "contact_name": case.contact_name if own else mask_name(case.contact_name),
         "contact_mobile": case.contact_mobile if own else mask_mobile(case.contact_mobile),
         "delivery_mode": case.delivery_mode,
-        "delivery_mode_label": _label(DeliveryMode, case.delivery_mode),
+        "delivery_mode_label": choice_label(DeliveryMode, case.delivery_mode),
         "postal_address": case.postal_address if own else mask_address(case.postal_address),
         "personal_data_masked": not own,
         "personal_data_url": None
@@ -407,7 +395,7 @@ def _detail(case: Case, user) -> dict[str, Any]:
         "accepted_by": None if own else _username(case.accepted_by),
         "assignee": None if own else _username(case.assignee),
         "decision": case.decision,
-        "decision_label": _label(Decision, case.decision) if case.decision else "",
+        "decision_label": choice_label(Decision, case.decision) if case.decision else "",
         "decision_reason": case.decision_reason,
         "licence_number": case.licence_number,
         "tolerated_pending": case.tolerated_pending,
@@ -1025,7 +1013,7 @@ def _progress(case: Case) -> dict[str, Any]:
         {
             "label": _event_label(e.action, e.from_status),
             "status": e.to_status,
-            "status_label": _label(Status, e.to_status),
+            "status_label": choice_label(Status, e.to_status),
             "date": timezone.localtime(e.at).date(),
         }
         for e in selectors.timeline(case)
@@ -1034,7 +1022,7 @@ def _progress(case: Case) -> dict[str, Any]:
     return {
         "number": case.number,
         "status": case.status,
-        "status_label": _label(Status, case.status),
+        "status_label": choice_label(Status, case.status),
         "item_name": case.title,
         "center": case.center.name if case.center_id else "",
         "department": case.department.name,

@@ -13,19 +13,13 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import field_validator
 
+from tongban.api.schemas import choice_label
 from tongban.core.masking import mask_mobile
 
 from .models import Case, Channel, Colour, Decision, DeliveryMode, Status
 
 MAX_ID = 2**31 - 1  # ids beyond this exist nowhere; refusing them avoids database overflows
 TEXT = 2000  # services.MAX_TEXT; the services give the exact per-field limits
-
-
-def _label(choices, value) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return ""
 
 
 def no_control_characters(value):
@@ -249,11 +243,11 @@ class CaseRowOut(Schema):
 
     @staticmethod
     def resolve_channel_label(obj: Case) -> str:
-        return _label(Channel, obj.channel)
+        return choice_label(Channel, obj.channel)
 
     @staticmethod
     def resolve_status_label(obj: Case) -> str:
-        return _label(Status, obj.status)
+        return choice_label(Status, obj.status)
 
     @staticmethod
     def resolve_applicant_kind(obj: Case) -> str:
@@ -289,7 +283,7 @@ class CaseRowOut(Schema):
 
     @staticmethod
     def resolve_colour_label(obj: Case, context) -> str:
-        return _label(Colour, live_colour(obj, context["request"]))
+        return choice_label(Colour, live_colour(obj, context["request"]))
 
     @staticmethod
     def resolve_assignee(obj: Case, context) -> str | None:

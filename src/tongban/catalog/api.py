@@ -11,7 +11,6 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
@@ -19,7 +18,7 @@ from ninja.pagination import paginate
 
 from tongban.api.auth import PUBLIC, STAFF_OR_APPLICANT
 from tongban.api.pagination import Paginated
-from tongban.api.schemas import errors
+from tongban.api.schemas import choice_label, errors, url_or_none
 from tongban.core.errors import InvalidInput, NotFound
 from tongban.core.idempotency import idempotent
 from tongban.org.hours import describe
@@ -43,20 +42,6 @@ from .models import (
 router = Router(tags=["catalog"])
 
 WRITE_ERRORS = errors(401, 403, 404, 409, 422)
-
-
-def _label(choices, value) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return ""
-
-
-def _url(name: str, *args) -> str | None:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def _person(user) -> str | None:
@@ -98,7 +83,7 @@ class ItemRowOut(Schema):
 
     @staticmethod
     def resolve_item_type_label(obj: ServiceItem) -> str:
-        return _label(ItemType, obj.item_type)
+        return choice_label(ItemType, obj.item_type)
 
     @staticmethod
     def resolve_department(obj: ServiceItem) -> str:
@@ -114,7 +99,7 @@ class ItemRowOut(Schema):
 
     @staticmethod
     def resolve_subject_label(obj: ServiceItem) -> str:
-        return _label(Subject, obj.published_version.subject)
+        return choice_label(Subject, obj.published_version.subject)
 
     @staticmethod
     def resolve_online_depth(obj: ServiceItem) -> int:
@@ -138,7 +123,7 @@ class ItemRowOut(Schema):
 
     @staticmethod
     def resolve_case_kind_label(obj: ServiceItem) -> str:
-        return _label(ItemVersion.CaseKind, obj.published_version.case_kind)
+        return choice_label(ItemVersion.CaseKind, obj.published_version.case_kind)
 
     @staticmethod
     def resolve_handled_online(obj: ServiceItem) -> bool:
@@ -155,7 +140,7 @@ class ItemRowOut(Schema):
     @staticmethod
     def resolve_acceptance_scope_label(obj: ServiceItem) -> str:
         scope = getattr(obj, "current_scope", None) or acceptance.DEFAULT_SCOPE
-        return _label(AcceptanceScope, scope)
+        return choice_label(AcceptanceScope, scope)
 
     @staticmethod
     def resolve_parent(obj: ServiceItem) -> str | None:
@@ -304,13 +289,13 @@ class MaterialOut(Schema):
     def resolve_blank_form_url(obj: Material) -> str | None:
         if not obj.blank_form:
             return None
-        return _url("catalog:material_file", obj.version.item.code, obj.pk, "blank_form")
+        return url_or_none("catalog:material_file", obj.version.item.code, obj.pk, "blank_form")
 
     @staticmethod
     def resolve_sample_url(obj: Material) -> str | None:
         if not obj.sample:
             return None
-        return _url("catalog:material_file", obj.version.item.code, obj.pk, "sample")
+        return url_or_none("catalog:material_file", obj.version.item.code, obj.pk, "sample")
 
 
 class StepOut(Schema):
@@ -417,15 +402,15 @@ class VersionContentOut(Schema):
 
     @staticmethod
     def resolve_subject_label(obj: ItemVersion) -> str:
-        return _label(Subject, obj.subject)
+        return choice_label(Subject, obj.subject)
 
     @staticmethod
     def resolve_case_kind_label(obj: ItemVersion) -> str:
-        return _label(ItemVersion.CaseKind, obj.case_kind)
+        return choice_label(ItemVersion.CaseKind, obj.case_kind)
 
     @staticmethod
     def resolve_online_depth_label(obj: ItemVersion) -> str:
-        return _label(ItemVersion.OnlineDepth, obj.online_depth)
+        return choice_label(ItemVersion.OnlineDepth, obj.online_depth)
 
     @staticmethod
     def resolve_materials(obj: ItemVersion) -> list[Material]:
@@ -453,7 +438,7 @@ def _sub_items(item: ServiceItem) -> list[dict[str, str]]:
             "code": s.code,
             "name": s.published_version.name,
             "business_kind": s.business_kind,
-            "business_kind_label": _label(BusinessKind, s.business_kind),
+            "business_kind_label": choice_label(BusinessKind, s.business_kind),
         }
         for s in selectors.sub_items(item)
     ]
@@ -487,7 +472,7 @@ def _detail(item: ServiceItem, on_date: date | None = None) -> dict[str, Any]:
         "code": item.code,
         "base_code": item.base_code,
         "item_type": item.item_type,
-        "item_type_label": _label(ItemType, item.item_type),
+        "item_type_label": choice_label(ItemType, item.item_type),
         "department": item.department.code,
         "department_name": item.department.name,
         "parent": item.parent.code if item.parent_id else None,
@@ -495,12 +480,12 @@ def _detail(item: ServiceItem, on_date: date | None = None) -> dict[str, Any]:
         "power": item.power.code if item.power_id else None,
         "high_frequency": item.high_frequency,
         "acceptance_scope": scope,
-        "acceptance_scope_label": _label(AcceptanceScope, scope),
+        "acceptance_scope_label": choice_label(AcceptanceScope, scope),
         "accepting_centers_count": acceptance.accepting_centers(item, on_date).count(),
         "sub_items": _sub_items(item),
         "version": version,
-        "guide_url": _url("catalog:guide", item.code),
-        "pdf_url": _url("catalog:guide_pdf", item.code),
+        "guide_url": url_or_none("catalog:guide", item.code),
+        "pdf_url": url_or_none("catalog:guide_pdf", item.code),
     }
 
 
