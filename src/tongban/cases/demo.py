@@ -975,6 +975,8 @@ class _Builder:
         center = self.pick_center(entry)
         channel, agent = self.pick_channel(entry, center)
         person = self.pick_person(entry)
+        if channel == Channel.AGENCY and person.kind != "legal":
+            channel, agent = Channel.WINDOW, None  # 代办 serves enterprises
         fate = self.draw_fate(entry, channel)
         online = channel in (Channel.WEB, Channel.MOBILE, Channel.KIOSK)
         if online:

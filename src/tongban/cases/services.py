@@ -538,6 +538,13 @@ def start_case(
             raise Forbidden(_("只有代办员可以代办申请。"), code="not_allowed")
         if applicant is None:
             raise InvalidInput(_("请选择被代办的申请人。"), code="applicant_required")
+        if applicant.kind != Applicant.Kind.LEGAL:
+            raise Forbidden(
+                _(
+                    "代办只适用于企业等法人（统一社会信用代码）；自然人请本人在网上申请或到窗口办理。"
+                ),
+                code="agency_legal_persons_only",
+            )
     else:
         center = _clerk_center(by, center)
         if applicant is None:
