@@ -111,6 +111,19 @@ def _sample_png() -> bytes:
     return buf.getvalue()
 
 
+def _close_server_connections() -> None:
+    """The live server's request threads may leave PostgreSQL sessions open, which would stop
+    pytest-django from dropping the test database at the end of the run."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 @contextmanager
 def _test_database() -> Iterator[None]:
     """The test database. pytest-django creates it only when some collected test asks for the
@@ -119,7 +132,10 @@ def _test_database() -> Iterator[None]:
     from django.db import connection
     from django.test.utils import setup_databases, teardown_databases
 
-    if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
+    if (
+        connection.vendor != "sqlite"  # django_db_setup has created and selected it
+        or connection.settings_dict["NAME"] == connection.creation._get_test_db_name()
+    ):
         yield
         return
     created = setup_databases(verbosity=0, interactive=False, aliases={"default"})
@@ -181,6 +197,7 @@ def journey(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Jo
             if server is not None:
                 server._live_server_modified_settings.disable()
                 server.stop()
+                _close_server_connections()
             # what transactional_db does after each test: leave an empty database behind
             call_command("flush", interactive=False, verbosity=0)
 
