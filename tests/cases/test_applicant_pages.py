@@ -614,6 +614,11 @@ def test_progress_query(world, client):
     assert not_found_block(wrong_pair) == not_found_block(unknown)
     assert "网上预审中" not in text_of(wrong_pair)
 
+    # the mobile as people type it: spaces, a dash, +86
+    m = case.contact_mobile
+    typed = f"+86 {m[:3]} {m[3:7]}-{m[7:]}"
+    assert "网上预审中" in text_of(client.post(url, {"number": case.number, "mobile": typed}))
+
     # a draft cannot be found
     draft = online_case(world, item, status=Status.DRAFT)
     response = client.post(url, {"number": draft.number, "mobile": draft.contact_mobile})

@@ -763,3 +763,14 @@ def test_pages_work_in_elder_mode(world, item):
         assert '<body class="elder' in page
     # secondary details (identity under the name) are marked so elder mode can hide them
     assert 'class="cw-sub mono secondary"' in html(client.get(INDEX, {"tab": "all"}))
+
+
+def test_timeline_says_how_each_material_came(world, item):
+    case = walk_in_case(world, item, received=False)  # materials uploaded by the clerk
+    paper = case.version.materials.get(name="场地证明")
+    services.check_paper(case, world.user("city_clerk"), material_id=paper.pk)
+    page = html(signed_in(world, "city_clerk").get(detail_url(case)))
+    timeline = page[page.index('data-testid="timeline"') :]
+    timeline = timeline[: timeline.index("</ol>")]
+    assert "纸质材料已核验" in timeline and "上传" in timeline
+    assert "上传材料" not in timeline  # the generic label is gone

@@ -19,6 +19,8 @@ Catalog administrators and auditors see no cases (auditors read the audit log).
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -85,11 +87,12 @@ def case_for(user, number: str) -> Case:
 def case_by_progress_query(number: str, mobile: str) -> Case | None:
     """The public progress query (办件进度查询): the case number and the contact mobile must
     both match. Callers rate-limit it and show no personal data."""
+    mobile = re.sub(r"[\s\-]", "", mobile or "").removeprefix("+86")  # "138 0013-8000"
     if not number or not mobile:
         return None
     return (
         Case.objects.select_related("center", "department")
-        .filter(number=number.strip().upper(), contact_mobile=mobile.strip())
+        .filter(number=number.strip().upper(), contact_mobile=mobile)
         .exclude(status="draft")
         .first()
     )

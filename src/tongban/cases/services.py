@@ -1037,7 +1037,12 @@ def add_upload(case: Case, by, *, material_id: int | None, upload, request=None)
         cm.file.save(checked.storage_name, checked.content, save=False)
         cm.save()
         holder["material"] = cm
-        return {"material": cm.name, "size": cm.size, "sha256": cm.sha256[:16]}
+        return {
+            "material": cm.name,
+            "size": cm.size,
+            "sha256": cm.sha256[:16],
+            "source": CaseMaterial.Source.UPLOAD.value,
+        }
 
     perform(case, "add_material", by, request=request, apply=apply)
     return holder["material"]
@@ -1067,7 +1072,11 @@ def attach_licence(case: Case, by, *, material_id: int, licence_id: int, request
             uploaded_by=by,
             uploaded_at=now(),
         )
-        return {"material": material.name, "licence": licence.number}
+        return {
+            "material": material.name,
+            "licence": licence.number,
+            "source": CaseMaterial.Source.LICENCE.value,
+        }
 
     perform(case, "add_material", by, request=request, apply=apply)
     return holder["material"]
@@ -1090,7 +1099,7 @@ def check_paper(case: Case, by, *, material_id: int, request=None) -> CaseMateri
             uploaded_by=by,
             uploaded_at=now(),
         )
-        return {"material": material.name}
+        return {"material": material.name, "source": CaseMaterial.Source.PAPER.value}
 
     perform(case, "add_material", by, request=request, apply=apply)
     return holder["material"]

@@ -1073,6 +1073,15 @@ class EventRow:
     status: str
 
 
+def _event_label(event) -> str:
+    """The step's name; a material step says how the material came (upload, electronic
+    licence reused, paper original checked)."""
+    source = event.data.get("source") if isinstance(event.data, dict) else None
+    if event.action == "add_material" and source in CaseMaterial.Source.values:
+        return str(CaseMaterial.Source(source).label)
+    return str(ACTION_LABELS.get(event.action, event.action))
+
+
 def _timeline(case: Case) -> list[EventRow]:
     rows = []
     natural = case.applicant.kind == Applicant.Kind.NATURAL
@@ -1101,7 +1110,7 @@ def _timeline(case: Case) -> list[EventRow]:
         rows.append(
             EventRow(
                 e.at,
-                str(ACTION_LABELS.get(e.action, e.action)),
+                _event_label(e),
                 actor or _("系统"),
                 role,
                 e.center.name if e.center else "",
