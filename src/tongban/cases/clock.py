@@ -26,10 +26,11 @@ from django.utils import timezone
 
 from tongban.core import workdays
 
-from .models import Case, Colour, Status
+from .models import OPEN_STATUSES, Case, Colour, Status
 
 RUNNING = (Status.ACCEPTED, Status.IN_REVIEW, Status.APPROVAL)
 PAUSED = (Status.SUPPLEMENT, Status.SPECIAL)
+assert set(RUNNING + PAUSED) == set(OPEN_STATUSES)  # the partial indexes cover them
 
 
 def yellow_days() -> int:
@@ -94,16 +95,25 @@ def remaining(case: Case, today: dt.date | None = None) -> int | None:
     return workdays.working_days_between(today, case.due_date)
 
 
-def colour(case: Case, today: dt.date | None = None) -> str:
+def yellow_threshold(today: dt.date) -> dt.date:
+    """A running case is yellow when its deadline falls before this day (at most
+    ``yellow_days()`` working days left) — the one form of the rule that Python
+    (:func:`colour`) and SQL (``worklist.colour_q``) both use."""
+    return workdays.add_working_days(today, yellow_days() + 1)
+
+
+def colour(case: Case, today: dt.date | None = None, *, threshold: dt.date | None = None) -> str:
+    """The light of ``case`` on ``today``; pass ``threshold`` (:func:`yellow_threshold`) when
+    colouring many cases of one day."""
     if case.status in PAUSED:
         return Colour.PAUSED
     if case.status not in RUNNING or case.due_date is None:
         return Colour.NONE
     today = today or timezone.localdate()
-    if today > case.due_date:
+    if case.due_date < today:
         return Colour.RED
-    left = remaining(case, today)
-    return Colour.YELLOW if left is not None and left <= yellow_days() else Colour.GREEN
+    threshold = threshold or yellow_threshold(today)
+    return Colour.YELLOW if case.due_date < threshold else Colour.GREEN
 
 
 def on_time(case: Case) -> bool | None:

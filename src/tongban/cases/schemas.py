@@ -187,25 +187,16 @@ class LicenceFilter(Schema):
 
 
 def live_colour(case: Case, request) -> str:
-    """The light today (the rule of ``clock.colour`` and ``worklist.colour_q``), with today and
-    the yellow threshold worked out once per request rather than once per row."""
-    from tongban.core import workdays
-
+    """The light today (``clock.colour``), with today and the yellow threshold worked out once
+    per request rather than once per row."""
     from . import clock, services
 
     light = getattr(request, "_case_light", None)
     if light is None:
         today = services.today()
-        light = (today, workdays.add_working_days(today, clock.yellow_days() + 1))
-        request._case_light = light
+        light = request._case_light = (today, clock.yellow_threshold(today))
     today, threshold = light
-    if case.status in clock.PAUSED:
-        return Colour.PAUSED
-    if case.status not in clock.RUNNING or case.due_date is None:
-        return Colour.NONE
-    if case.due_date < today:
-        return Colour.RED
-    return Colour.YELLOW if case.due_date < threshold else Colour.GREEN
+    return clock.colour(case, today, threshold=threshold)
 
 
 def is_applicant(user) -> bool:

@@ -30,7 +30,6 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from tongban.core import workdays
 from tongban.org.roles import Role
 from tongban.org.scopes import roles_of
 
@@ -72,7 +71,7 @@ def colour_q(colour: str, today: dt.date) -> Q:
         return Q(status__in=clock.PAUSED)
     if colour == Colour.RED:
         return running & Q(due_date__lt=today)
-    threshold = workdays.add_working_days(today, clock.yellow_days() + 1)
+    threshold = clock.yellow_threshold(today)
     if colour == Colour.YELLOW:
         return running & Q(due_date__gte=today, due_date__lt=threshold)
     if colour == Colour.GREEN:
