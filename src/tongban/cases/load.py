@@ -37,12 +37,13 @@ from tongban.accounts.models import Applicant
 from tongban.catalog import acceptance, ledger
 from tongban.catalog.models import ItemVersion, ServiceItem
 from tongban.core import workdays
+from tongban.core.errors import Conflict
 from tongban.core.identifiers import ALPHABET
 from tongban.core.validators import resident_id_check_char, uscc_check_char
 
 from . import lifecycle
 from .models import Case, CaseEvent, CaseMaterial, Channel, Status
-from .services import has_second_level
+from .services import has_second_level, resolve_department
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 S = Status
@@ -203,7 +204,16 @@ def plan_items(limit: int = 400, on: dt.date | None = None) -> list[ItemPlan]:
         centers = list(acceptance.accepting_centers(item, on).values_list("pk", "region_id")[:60])
         if not centers:
             continue
-        dept = _department(item, centers[0][1], on)
+        # the department that approves at these centers (services.resolve_department, after
+        # the ledger); keep the centers of the first center's department
+        by_region: dict[int, int | None] = {}
+        for _center, region_id in centers:
+            if region_id not in by_region:
+                by_region[region_id] = _department(item, region_id, on)
+        dept = by_region[centers[0][1]]
+        centers = [c for c in centers if by_region[c[1]] == dept]
+        if dept is None:
+            continue
         mats = list(v.materials.all())
         plans.append(
             ItemPlan(
@@ -224,17 +234,18 @@ def plan_items(limit: int = 400, on: dt.date | None = None) -> list[ItemPlan]:
     return plans
 
 
-def _department(item: ServiceItem, region_id: int, on: dt.date) -> int:
-    """The approving department for a case of ``item`` accepted in the region (ledger.py)."""
-    from tongban.org.models import Department, Region
+def _department(item: ServiceItem, region_id: int, on: dt.date) -> int | None:
+    """The approving department for a case of ``item`` accepted in the region, as acceptance
+    decides it (None when the receiving body is not a registered department)."""
+    from tongban.org.models import Region
 
     if item.power_id is None:
         return item.department_id
-    body = ledger.approving_body(item, Region.objects.get(pk=region_id), on)
-    if body.department is not None:
-        return body.department.pk
-    named = Department.objects.filter(name=body.body).values_list("pk", flat=True).first()
-    return named or item.department_id
+    exercise = ledger.approving_body(item, Region.objects.get(pk=region_id), on)
+    try:
+        return resolve_department(exercise, item).pk
+    except Conflict:
+        return None
 
 
 def _resident_id(i: int) -> str:
