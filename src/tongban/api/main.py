@@ -20,6 +20,8 @@ errors.install(api)
 
 from tongban.accounts.api import router as accounts_router  # noqa: E402
 from tongban.cases.api import router as cases_router  # noqa: E402
+from tongban.cases.api_intake import router as intake_router  # noqa: E402
+from tongban.cases.api_worklist import router as worklist_router  # noqa: E402
 from tongban.catalog.api import router as catalog_router  # noqa: E402
 from tongban.catalog.api_exchange import router as exchange_router  # noqa: E402
 from tongban.catalog.api_powers import router as powers_router  # noqa: E402
@@ -30,4 +32,6 @@ api.add_router("/", org_router)
 api.add_router("/", catalog_router)
 api.add_router("/", powers_router)
 api.add_router("/", exchange_router)
+api.add_router("/", intake_router)  # before cases_router: /cases/intake is not a case number
 api.add_router("/", cases_router)
+api.add_router("/", worklist_router)

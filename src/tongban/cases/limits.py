@@ -73,10 +73,11 @@ def progress_limited(request, number: str = "") -> int | None:
     return None
 
 
-def lookup_limited(request) -> int | None:
-    """Count one look-up of an applicant by identity number by the signed-in staff member; the
-    seconds to wait if the limit is reached."""
+def lookup_limited(request, count: int = 1) -> int | None:
+    """Count ``count`` look-ups of applicants by identity number by the signed-in staff member
+    (a batch intake names many); the seconds to wait if the limit is reached."""
     rate = lookup_rate()
-    if is_ratelimited(request, group=LOOKUP_GROUP, key="user", rate=rate, increment=True):
-        return rate_seconds(rate)
+    for _ in range(count):
+        if is_ratelimited(request, group=LOOKUP_GROUP, key="user", rate=rate, increment=True):
+            return rate_seconds(rate)
     return None

@@ -279,17 +279,27 @@ def ensure_applicants(count: int, writer: Writer) -> list[int]:
     start = len(existing)
     first_id = writer.reserve(Applicant, count - start)
     now = dt.datetime.now(dt.UTC)
+    # numbers other applicants (the demo's, earlier loads') already hold are skipped
+    taken = set(Applicant.objects.values_list("id_number", flat=True)) | set(
+        Applicant.objects.values_list("uscc", flat=True)
+    )
+    serial = start
     rows = []
     for k in range(start, count):
         legal = k % 5 == 0
+        number = _uscc(serial) if legal else _resident_id(serial)
+        while number in taken:
+            serial += 1
+            number = _uscc(serial) if legal else _resident_id(serial)
+        serial += 1
         rows.append(
             (
                 first_id + k - start,
                 "legal" if legal else "natural",
                 None,
                 f"负载企业{k}有限公司" if legal else f"负载{k}",
-                None if legal else _resident_id(k),
-                _uscc(k) if legal else None,
+                None if legal else number,
+                number if legal else None,
                 "",
                 "",
                 f"139{k % 100000000:08d}",

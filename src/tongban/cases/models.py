@@ -230,6 +230,12 @@ class Case(models.Model):
                 condition=Q(status__in=OPEN_STATUSES),
                 name="case_department_open_due",
             ),
+            # a reviewer's own open cases by due date (GET /worklist?view=mine)
+            models.Index(
+                fields=["assignee", "due_date", "id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="case_assignee_open_due",
+            ),
             # overdue and due-soon lists anywhere: open cases by due date
             models.Index(
                 fields=["due_date", "id"],

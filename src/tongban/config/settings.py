@@ -239,6 +239,9 @@ WORKDAY_WARNING_DAYS = env.int("WORKDAY_WARNING_DAYS", default=1)
 # calendar days for mailed 补正 materials), CELERY_BROKER_URL (default REDIS_URL),
 # CELERY_TASK_ALWAYS_EAGER (default: on when there is no broker), CASE_CLOCKS_MINUTES (15).
 CASE_YELLOW_DAYS = env.int("CASE_YELLOW_DAYS", default=WORKDAY_WARNING_DAYS)
+# How long a server worker keeps what window intake knows of an item at a center for a day
+# (version, materials, acceptance, approving department), in seconds; 0 turns it off.
+CASE_INTAKE_RULES_SECONDS = env.int("CASE_INTAKE_RULES_SECONDS", default=60)
 CASE_MAX_EXTENSION_DAYS = env.int("CASE_MAX_EXTENSION_DAYS", default=10)
 CASE_SUPPLEMENT_DAYS = env.int("CASE_SUPPLEMENT_DAYS", default=10)
 # Rate limits (django-ratelimit, in the cache): CASE_PROGRESS_RATE — the public progress query,

@@ -89,6 +89,50 @@ def record(
 
 
 @dataclass(frozen=True)
+class Entry:
+    """One event for ``record_many``: the arguments of ``record``."""
+
+    action: str
+    actor: Any = None
+    target: Any = None
+    data: dict[str, Any] | None = None
+
+
+def record_many(entries: list[Entry], *, request=None) -> list[AuditEvent]:
+    """Append many events in order, locking the chain head once (a batch intake writes
+    hundreds at a time); the same rows, links and masking as ``record`` one by one."""
+    if not entries:
+        return []
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        seq, prev, at, ip = head.seq, head.hash, timezone.now(), client_ip(request)
+        events = []
+        for entry in entries:
+            actor = entry.actor
+            if actor is not None and not getattr(actor, "is_authenticated", False):
+                actor = None
+            seq += 1
+            event = AuditEvent(
+                seq=seq,
+                at=at,
+                actor=actor,
+                actor_label=(actor.get_username() if actor is not None else "")[:150],
+                action=entry.action,
+                target_type=entry.target._meta.label_lower if entry.target is not None else "",
+                target_id=str(entry.target.pk)[:80] if entry.target is not None else "",
+                ip_address=ip,
+                data=json.loads(json.dumps(mask_mapping(entry.data or {}), cls=DjangoJSONEncoder)),
+                prev_hash=prev,
+            )
+            event.hash = prev = compute_hash(prev, event)
+            events.append(event)
+        AuditEvent.objects.bulk_create(events, batch_size=500)
+        head.seq, head.hash = seq, prev
+        head.save(update_fields=["seq", "hash"])
+    return events
+
+
+@dataclass(frozen=True)
 class ChainReport:
     checked: int
     broken_seq: int | None = None

@@ -153,6 +153,37 @@ def enqueue_case_event(case, event) -> int:
     return len(subscriptions)
 
 
+def enqueue_case_events(pairs) -> int:
+    """``enqueue_case_event`` for many (case, event) pairs at once: one query for the
+    subscriptions of their departments, one insert."""
+    pairs = [(c, e) for c, e in pairs if c.accepted_at is not None]
+    if not pairs:
+        return 0
+    by_department: dict[int, list[WebhookSubscription]] = {}
+    for s in WebhookSubscription.objects.filter(
+        department_id__in={c.department_id for c, _e in pairs}, active=True
+    ):
+        by_department.setdefault(s.department_id, []).append(s)
+    now = timezone.now()
+    rows = [
+        WebhookDelivery(
+            subscription=s,
+            uid=str(uuid.uuid4()),
+            event=f"case.{event.action}",
+            case=case,
+            body=event_body(case, event),
+            next_attempt_at=now,
+        )
+        for case, event in pairs
+        for s in by_department.get(case.department_id, [])
+        if s.wants(event.action)
+    ]
+    WebhookDelivery.objects.bulk_create(rows, batch_size=500)
+    if rows and not _setting("CELERY_TASK_ALWAYS_EAGER", True):
+        transaction.on_commit(_kick)
+    return len(rows)
+
+
 def _kick() -> None:
     from .tasks import deliver_webhooks
 
