@@ -265,3 +265,21 @@ def test_the_item_rules_are_kept_for_a_while_and_can_be_turned_off(settings, wor
     with CaptureQueriesContext(connection) as uncached:
         intake.intake([app], by=clerk)
     assert len(cached) < len(uncached)
+
+
+def test_a_number_already_taken_is_drawn_again(monkeypatch, world, item):
+    clerk = world.user("city_clerk")
+    app = intake.Application(
+        item=item.code, applicant_identity=USCC, form=dict(FORM), paper=required(item)
+    )
+    first = intake.intake([app], by=clerk)[0].case
+    drawn = iter([first.number])
+    real = intake.public_number
+
+    def clashing(prefix, **kw):  # the first draw repeats the existing case's number
+        return next(drawn, None) or real(prefix, **kw)
+
+    monkeypatch.setattr(intake, "public_number", clashing)
+    second = intake.intake([app], by=clerk)[0].case
+    assert second.number != first.number
+    assert Case.objects.count() == 2 and audit.verify().ok

@@ -30,6 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -94,15 +95,15 @@ def _identity(value: str) -> tuple[str, str] | str:
 
 
 def _applicants(numbers: set[str]) -> dict[str, Applicant]:
+    """The applicants holding these numbers, in one query; natural persons win a clash, as in
+    ``applicant_by_identity``."""
     found: dict[str, Applicant] = {}
-    for a in Applicant.objects.filter(kind=Applicant.Kind.LEGAL, uscc__in=numbers).select_related(
-        "user"
-    ):
-        found[a.uscc] = a
-    for a in Applicant.objects.filter(
-        kind=Applicant.Kind.NATURAL, id_number__in=numbers
-    ).select_related("user"):
-        found[a.id_number] = a  # natural persons first, as applicant_by_identity
+    rows = Applicant.objects.filter(
+        Q(kind=Applicant.Kind.NATURAL, id_number__in=numbers)
+        | Q(kind=Applicant.Kind.LEGAL, uscc__in=numbers)
+    ).select_related("user")
+    for a in sorted(rows, key=lambda a: a.kind != Applicant.Kind.NATURAL):
+        found.setdefault(a.identity_number, a)
     return found
 
 
@@ -259,15 +260,13 @@ def _prepare(
     return prepared
 
 
-def _numbers(count: int, prefix: str, model, day) -> list[str]:
-    """``count`` fresh public numbers, checked against the table (they are random)."""
-    numbers: list[str] = []
+def _numbers(count: int, prefix: str, day) -> list[str]:
+    """``count`` fresh random public numbers; one already taken in the table is caught by its
+    unique index and the intake is tried again with new numbers (see ``intake``)."""
+    numbers: set[str] = set()
     while len(numbers) < count:
-        wanted = {public_number(prefix, on=day) for _ in range(count - len(numbers))}
-        wanted -= set(numbers)
-        taken = set(model.objects.filter(number__in=wanted).values_list("number", flat=True))
-        numbers.extend(sorted(wanted - taken))
-    return numbers
+        numbers.add(public_number(prefix, on=day))
+    return sorted(numbers)
 
 
 def intake(
@@ -303,7 +302,7 @@ def intake(
         try:
             with transaction.atomic():
                 return _write(prepared, applications, by=by, window=window, request=request)
-        except IntegrityError:  # a random number taken meanwhile by a concurrent intake
+        except IntegrityError:  # a random case or notice number was taken: new numbers
             if attempt == 2:
                 raise Conflict(_("办件编号冲突，请重试。"), code="number_conflict") from None
             for p in prepared:
@@ -315,9 +314,7 @@ def _write(prepared, applications, *, by, window, request) -> list[Accepted]:
     day = services.today()
     at = services.now()
     cases = [p.case for p in prepared]
-    for case, number in zip(
-        cases, _numbers(len(cases), services.NUMBER_PREFIX, Case, day), strict=True
-    ):
+    for case, number in zip(cases, _numbers(len(cases), services.NUMBER_PREFIX, day), strict=True):
         case.number = number
         case.window = window
     Case.objects.bulk_create(cases, batch_size=500)
@@ -337,7 +334,7 @@ def _write(prepared, applications, *, by, window, request) -> list[Accepted]:
     CaseMaterial.objects.bulk_create(materials, batch_size=500)
 
     notice_numbers = iter(
-        _numbers(len(prepared), services.NOTICE_PREFIX[CaseNotice.Kind.ACCEPTANCE], CaseNotice, day)
+        _numbers(len(prepared), services.NOTICE_PREFIX[CaseNotice.Kind.ACCEPTANCE], day)
     )
     notices = [
         CaseNotice(
