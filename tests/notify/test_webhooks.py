@@ -12,12 +12,15 @@ from django.utils import timezone
 
 from tests.cases.factories import online_case
 from tests.catalog.factories import make_item
+from tongban.accounts.models import ApiToken
+from tongban.accounts.selectors import token_digest, user_for_token
 from tongban.cases import services
 from tongban.core.errors import InvalidInput
 from tongban.core.models import AuditEvent
 from tongban.notify import webhooks
 from tongban.notify.models import WebhookDelivery, WebhookSubscription
 from tongban.notify.systems import connect
+from tongban.org.models import StaffAssignment
 
 
 class Receiver:
@@ -219,6 +222,36 @@ def test_connect_department_system_scopes_the_account(world):
     assert not result.user.has_usable_password()
     again = connect(world.market_dept, name="市场监管审批系统")
     assert again.user == result.user and again.token != result.token
+
+
+def test_connecting_again_rotates_the_token_and_reuses_the_subscription(world):
+    first = connect(world.market_dept, name="市场监管审批系统", url="https://example.test/h")
+    StaffAssignment.objects.filter(user=first.user).update(active=False)
+    WebhookSubscription.objects.filter(pk=first.subscription.pk).update(active=False)
+
+    again = connect(
+        world.market_dept,
+        name="市场监管一网通系统",
+        url="https://example.test/h",
+        events=["accept"],
+    )
+
+    tokens = ApiToken.objects.filter(user=first.user)
+    assert tokens.count() == 2
+    assert tokens.get(digest=token_digest(first.token)).revoked_at is not None
+    assert tokens.get(digest=token_digest(again.token)).revoked_at is None
+    assert user_for_token(first.token) is None and user_for_token(again.token) == first.user
+    subscriptions = WebhookSubscription.objects.filter(department=world.market_dept)
+    assert list(subscriptions.values_list("pk", "name", "events", "active")) == [
+        (first.subscription.pk, "市场监管一网通系统", ["accept"], True)
+    ]
+    assert again.subscription.secret == first.subscription.secret
+    assert set(first.user.assignments.values_list("role", "active")) == {
+        ("reviewer", True),
+        ("approver", True),
+    }
+    first.user.refresh_from_db()
+    assert first.user.display_name == "市场监管一网通系统"
 
 
 def test_a_switched_off_subscription_gets_nothing_more(world, receiver):

@@ -31,10 +31,23 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"code": code, "message": message, "details": None}, status=status)
 
 
-def _principal(request) -> str:
-    auth = request.headers.get("Authorization", "")
-    if auth:
-        return "auth:" + hashlib.sha256(auth.encode()).hexdigest()[:40]
+_REFUSED = object()
+
+
+def _principal(request):
+    """Who is asking, established before anything is looked up: ``user:<pk>`` for a live bearer
+    token or a signed-in session, ``ip:<address>`` for an anonymous caller, or ``_REFUSED`` for
+    an Authorization header that names no live token. A stored answer is only ever replayed to
+    the user it was given to, and never to a token that has since been revoked or has expired."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _sep, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return _REFUSED
+        from tongban.accounts.selectors import user_for_token
+
+        user = user_for_token(token.strip())
+        return f"user:{user.pk}" if user is not None else _REFUSED
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
@@ -92,8 +105,12 @@ def idempotent(view):
                 "invalid_idempotency_key",
                 _("Idempotency-Key 须为 1 至 200 个可打印字符。"),
             )
+        principal = _principal(request)
+        if principal is _REFUSED:
+            # let the operation's own authentication answer (401), with nothing stored or replayed
+            return view(request, *args, **kwargs)
         identity = {
-            "principal": _principal(request),
+            "principal": principal,
             "method": request.method,
             "path": request.path[:300],
             "key": key,

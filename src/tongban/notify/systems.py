@@ -51,9 +51,15 @@ def connect(
     events: list[str] | None = None,
     by=None,
 ) -> Connected:
-    """Create (or reuse) the department's system account, issue a new token (valid a year) and,
-    with ``url``, subscribe it to the department's case events."""
+    """Create the department's system account, or bring it up to date when it exists: its name,
+    its two roles in this department (switched back on if they were switched off) and a new token
+    valid a year. Connecting again **rotates** the token: the account's earlier tokens are revoked
+    in the same transaction, so a leaked or lost token is cut off by reconnecting. With ``url``
+    the department's case events are sent there; the subscription to that address is reused
+    (its name and events updated, switched back on, its signing secret kept so the receiving
+    system need not change), never duplicated."""
     User = get_user_model()
+    now = timezone.now()
     with transaction.atomic():
         user, created = User.objects.get_or_create(
             username=system_username(department),
@@ -62,30 +68,52 @@ def connect(
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
+        elif user.display_name != name[:100]:
+            user.display_name = name[:100]
+            user.save(update_fields=["display_name"])
         for role in SYSTEM_ROLES:
-            StaffAssignment.objects.get_or_create(
+            StaffAssignment.objects.update_or_create(
                 user=user, role=role.value, department=department, defaults={"active": True}
             )
+        revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
         token = secrets.token_urlsafe(32)
         ApiToken.objects.create(
             user=user,
             digest=token_digest(token),
             label=f"department system {department.code}"[:100],
-            expires_at=timezone.now() + dt.timedelta(days=TOKEN_DAYS),
+            expires_at=now + dt.timedelta(days=TOKEN_DAYS),
         )
         subscription = None
         if url:
-            subscription = WebhookSubscription.objects.create(
-                department=department,
-                name=name[:100],
-                url=url,
-                secret=new_secret(),
-                events=list(events or []),
+            subscription = (
+                WebhookSubscription.objects.select_for_update()
+                .filter(department=department, url=url)
+                .order_by("pk")
+                .first()
             )
+            if subscription is None:
+                subscription = WebhookSubscription.objects.create(
+                    department=department,
+                    name=name[:100],
+                    url=url,
+                    secret=new_secret(),
+                    events=list(events or []),
+                )
+            else:
+                subscription.name = name[:100]
+                subscription.events = list(events or [])
+                subscription.active = True
+                subscription.save(update_fields=["name", "events", "active"])
         audit.record(
             "department_system.connected",
             actor=by,
             target=user,
-            data={"department": department.code, "webhook": bool(subscription)},
+            data={
+                "department": department.code,
+                "webhook": bool(subscription),
+                "tokens_revoked": revoked,
+            },
         )
     return Connected(user, token, subscription)
