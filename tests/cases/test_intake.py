@@ -12,12 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from tests.cases.factories import FORM
 from tests.cases.test_api_support import api, media, paper_case  # noqa: F401
 from tests.catalog.factories import make_item
-from tests.factories import RESIDENT_ID, USCC
+from tests.factories import RESIDENT_ID, USCC, assign, make_user
 from tongban.cases import intake, services
 from tongban.cases.models import Case, CaseEvent, CaseMaterial, CaseNotice, Status
 from tongban.core import audit
 from tongban.core.models import AuditEvent
 from tongban.notify.models import Notification, WebhookDelivery, WebhookSubscription
+from tongban.org.roles import Role
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
@@ -139,6 +140,31 @@ def test_a_batch_is_written_with_a_constant_number_of_queries(api, world, item):
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
     assert Case.objects.filter(status=Status.ACCEPTED).count() == 16
+
+
+def test_immediate_cases_alert_each_departments_reviewers_in_constant_queries(api, world):
+    """A 即办件 is yellow on acceptance; the reviewers of every department in the batch are
+    told with one read and one insert, however many departments and cases there are."""
+    health_reviewer = make_user("health_reviewer")
+    assign(health_reviewer, Role.REVIEWER, department=world.health_dept)
+    market = make_item(world, "即办甲", department=world.market_dept, promised=0)
+    health = make_item(world, "即办乙", department=world.health_dept, promised=0)
+    warm = body(application(market), application(health))
+    assert api.post("/cases/intake", warm, as_="city_clerk").status_code == 201
+    counts = []
+    for size in (2, 12):
+        apps = [application(market if k % 2 else health) for k in range(size)]
+        with CaptureQueriesContext(connection) as queries:
+            response = api.post("/cases/intake", body(*apps), as_="city_clerk")
+        assert response.status_code == 201, response.json()
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    alerts = Notification.objects.filter(kind="case_yellow", channel="inbox")
+    assert alerts.filter(user=world.user("reviewer")).count() == 8  # 1 + 1 + 6 market cases
+    assert alerts.filter(user=health_reviewer).count() == 8
+    assert not alerts.exclude(user__in=[world.user("reviewer"), health_reviewer]).exists()
+    case = alerts.filter(user=health_reviewer).first().case
+    assert case.department == world.health_dept and case.colour == "yellow"
 
 
 def test_a_batch_with_problems_writes_nothing_and_names_each_one(api, world, item):

@@ -407,7 +407,7 @@ def _write(prepared, applications, *, by, window, request) -> list[Accepted]:
     audit.record_many(entries, request=request)
     webhooks.enqueue_case_events(accepts)
     notify.cases_status_changed(cases, lifecycle.steps_for("accept", Status.RECEIVED)[0].label)
-    for case in cases:
-        if case.colour in (Colour.YELLOW, Colour.RED):  # a 即办件 is yellow on acceptance
-            notify.case_clock_alert(case, case.colour)
+    notify.cases_clock_alert(  # a 即办件 is yellow on acceptance
+        (case, case.colour) for case in cases if case.colour in (Colour.YELLOW, Colour.RED)
+    )
     return [Accepted(case, notice.number) for case, notice in zip(cases, notices, strict=True)]

@@ -1154,7 +1154,7 @@ def refresh_clocks(on: dt.date | None = None, *, batch: int = 2000) -> ClockRun:
         if not chunk:
             break
         last = chunk[-1].pk
-        updates = []
+        updates, alerts = [], []
         for case in chunk:
             checked += 1
             new = clock.colour(case, on)
@@ -1165,7 +1165,8 @@ def refresh_clocks(on: dt.date | None = None, *, batch: int = 2000) -> ClockRun:
                 if new in ("yellow", "red") and old != new:
                     yellow += new == "yellow"
                     red += new == "red"
-                    notify.case_clock_alert(case, new)
+                    alerts.append((case, new))
+        notify.cases_clock_alert(alerts)
         if updates:
             Case.objects.bulk_update(updates, ["colour"], batch_size=500)
             changed += len(updates)

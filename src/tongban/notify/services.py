@@ -142,28 +142,53 @@ def _send_many(sms: list[Notification]) -> None:
 
 def case_clock_alert(case, colour: str) -> None:
     """Tell the people responsible that a case is about to be or is overdue."""
+    cases_clock_alert([(case, colour)])
+
+
+def cases_clock_alert(alerts) -> None:
+    """``case_clock_alert`` for many ``(case, colour)`` pairs at once (a batch intake, the
+    clock job): the assignee of each case, or else every active reviewer of its department,
+    gets an inbox message — the reviewers of all the departments read with one query and the
+    messages written with one insert."""
     from tongban.org.models import StaffAssignment
 
+    alerts = list(alerts)
+    unassigned = {case.department_id for case, _colour in alerts if not case.assignee_id}
+    reviewers: dict[int, list[int]] = {}
+    if unassigned:
+        for department_id, user_id in StaffAssignment.objects.filter(
+            department_id__in=unassigned, role=Role.REVIEWER.value, active=True
+        ).values_list("department_id", "user_id"):
+            reviewers.setdefault(department_id, []).append(user_id)
+    now = timezone.now()
+    rows = []
     with translation.override(settings.LANGUAGE_CODE):
-        if colour == "red":
-            subject = _("办件%(number)s已超期") % {"number": case.number}
-        else:
-            subject = _("办件%(number)s即将到期") % {"number": case.number}
-        body = _("事项：%(title)s，办结期限：%(due)s。") % {
-            "title": case.title,
-            "due": case.due_date,
-        }
-    if case.assignee_id:
-        recipients = [case.assignee]
-    else:
-        recipients = [
-            a.user
-            for a in StaffAssignment.objects.filter(
-                department=case.department, role=Role.REVIEWER.value, active=True
-            ).select_related("user")
-        ]
-    for user in recipients:
-        send(kind=f"case_{colour}", subject=subject, body=body, user=user, case=case)
+        for case, colour in alerts:
+            if colour == "red":
+                subject = _("办件%(number)s已超期") % {"number": case.number}
+            else:
+                subject = _("办件%(number)s即将到期") % {"number": case.number}
+            body = _("事项：%(title)s，办结期限：%(due)s。") % {
+                "title": case.title,
+                "due": case.due_date,
+            }
+            recipients = (
+                [case.assignee_id] if case.assignee_id else reviewers.get(case.department_id, [])
+            )
+            rows.extend(
+                Notification(
+                    channel=Notification.Channel.INBOX,
+                    user_id=user_id,
+                    subject=subject[:200],
+                    body=body,
+                    kind=f"case_{colour}",
+                    case=case,
+                    status=Notification.Status.SENT,
+                    sent_at=now,
+                )
+                for user_id in recipients
+            )
+    Notification.objects.bulk_create(rows, batch_size=500)
 
 
 def unread_count(user) -> int:

@@ -75,9 +75,7 @@ def connect(
             StaffAssignment.objects.update_or_create(
                 user=user, role=role.value, department=department, defaults={"active": True}
             )
-        revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-            revoked_at=now
-        )
+        revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
         token = secrets.token_urlsafe(32)
         ApiToken.objects.create(
             user=user,
