@@ -48,6 +48,7 @@ from tongban.catalog.models import (
     SupervisionItem,
 )
 from tongban.notify import services as notify_services
+from tongban.notify.models import WebhookDelivery, WebhookSubscription
 from tongban.org.hours import VILLAGE_HOURS
 from tongban.org.models import Department, Region, ServiceCenter, Window
 from tongban.org.roles import Role
@@ -140,6 +141,30 @@ def add_notifications(world: World, n: int) -> None:
     for i in range(n):
         notify_services.send(
             kind="test", subject=f"消息{i}", body="内容", user=world.user("citizen"), case=case
+        )
+
+
+def add_webhook_deliveries(world: World, n: int) -> None:
+    """Deliveries of the citizen's case to the systems of both city departments (a new system
+    every other row), every other one a re-send of the one before it."""
+    case = _citizen_case(world)
+    previous = WebhookDelivery.objects.order_by("-pk").first()
+    for _ in range(n):
+        k = WebhookDelivery.objects.count() + 1
+        subscription = WebhookSubscription.objects.create(
+            department=world.market_dept if k % 2 else world.health_dept,
+            name=f"业务系统{k}",
+            url=f"https://system{k}.example.test/hook",
+            secret="s" * 64,
+        )
+        previous = WebhookDelivery.objects.create(
+            subscription=subscription,
+            uid=f"00000000-0000-4000-8000-{k:012d}",
+            event="case.accept",
+            case=case,
+            body="{}",
+            next_attempt_at=timezone.now(),
+            resent_from=previous if k % 2 == 0 else None,
         )
 
 
@@ -381,6 +406,19 @@ LISTINGS = [
     Listing("case-materials", draft_url, add_case_materials, case_files, as_="enterprise"),
     Listing("licences", "/licences?limit=50", add_licences, as_="citizen"),
     Listing("notifications", "/notifications?limit=50", add_notifications, as_="citizen"),
+    # notify/api.py
+    Listing(
+        "webhook-deliveries",
+        "/webhook-deliveries?limit=50",
+        add_webhook_deliveries,
+        as_="catalog_admin",
+    ),
+    Listing(
+        "webhook-deliveries-supervisor",
+        "/webhook-deliveries?limit=50",
+        add_webhook_deliveries,
+        as_="supervisor",
+    ),
     # catalog/api.py
     Listing("items", "/items?limit=50", add_items),
     Listing("items-search", "/items?" + urlencode({"q": "医疗器械", "limit": 50}), add_items),

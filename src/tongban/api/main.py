@@ -25,6 +25,7 @@ from tongban.cases.api_worklist import router as worklist_router  # noqa: E402
 from tongban.catalog.api import router as catalog_router  # noqa: E402
 from tongban.catalog.api_exchange import router as exchange_router  # noqa: E402
 from tongban.catalog.api_powers import router as powers_router  # noqa: E402
+from tongban.notify.api import router as notify_router  # noqa: E402
 from tongban.org.api import router as org_router  # noqa: E402
 
 api.add_router("/", accounts_router)
@@ -35,3 +36,4 @@ api.add_router("/", exchange_router)
 api.add_router("/", intake_router)  # before cases_router: /cases/intake is not a case number
 api.add_router("/", cases_router)
 api.add_router("/", worklist_router)
+api.add_router("/", notify_router)

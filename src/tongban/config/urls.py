@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("tongban.catalog.urls")),
     path("workbench/catalog/exchange/", include("tongban.catalog.urls_exchange")),
     path("workbench/cases/", include("tongban.cases.urls_staff")),
+    path("workbench/systems/", include("tongban.notify.urls")),
     path("", include("tongban.cases.urls_applicant")),
     path("cases/", include("tongban.cases.urls_documents")),
     path("", include("tongban.web.urls")),

@@ -57,6 +57,12 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("catalog", _("事项管理"), "catalog:workbench", frozenset({Role.CATALOG_ADMIN})),
     NavEntry("intake", _("窗口收件"), "cases_staff:intake", frozenset({Role.WINDOW_CLERK})),
     NavEntry("cases_staff", _("办件工作台"), "cases_staff:index", CASE_STAFF),
+    NavEntry(
+        "systems",
+        _("部门系统对接"),
+        "notify:systems",
+        frozenset({Role.CATALOG_ADMIN, Role.SUPERVISOR}),
+    ),
     NavEntry("my_scope", _("我的数据范围"), "web:my_scope", STAFF),
     NavEntry("admin", _("管理后台"), "admin:index", frozenset({Role.CATALOG_ADMIN}), True),
 )
