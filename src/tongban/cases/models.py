@@ -256,6 +256,15 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    def get_status_display(self) -> str:
+        """The status's label in the active language. Django's generated version rebuilds a
+        dict of every choice (translating each label) on each call; lists and batch intake call
+        this once per case, so the label is looked up directly."""
+        try:
+            return str(Status(self.status).label)
+        except ValueError:
+            return self.status
+
     @property
     def online(self) -> bool:
         return self.channel in ONLINE_CHANNELS
