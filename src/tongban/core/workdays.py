@@ -166,7 +166,7 @@ class _State:
         self.years: dict[int, _Year] = {}
         self.status: dict[int, bool] | None = None  # year -> official, for years with a row
         self.version: object = None
-        self.next_check = 0.0
+        self.checked_at: float | None = None  # time.monotonic() of the last version check
         # Changes made inside a transaction: (alias, thread id, on_commit callback).
         self.pending: list[tuple[str, int, object]] = []
 
@@ -208,7 +208,7 @@ def _bump_shared_version() -> None:
 def _clear_local() -> None:
     _state.clear()
     _state.version = None
-    _state.next_check = 0.0
+    _state.checked_at = None
 
 
 def _check_pending() -> None:
@@ -228,9 +228,11 @@ def _sync() -> None:
     if _state.pending:
         _check_pending()
     now = time.monotonic()
-    if now < _state.next_check:
+    # measured from the last check with the interval as it is now, so a changed setting
+    # applies at once
+    if _state.checked_at is not None and now - _state.checked_at < _check_interval():
         return
-    _state.next_check = now + _check_interval()
+    _state.checked_at = now
     version = _shared_version()
     if version != _state.version:
         _state.clear()
